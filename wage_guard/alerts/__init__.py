@@ -1,0 +1,1 @@
+"""The alert store: warnings (预警), their lifecycle and their history."""

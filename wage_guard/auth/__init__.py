@@ -1,0 +1,1 @@
+"""Users, API tokens (stored as digests), roles, scopes and the access log."""

@@ -1,0 +1,1 @@
+"""The demo: a realistic synthetic region, generated, imported and scanned."""

@@ -1,0 +1,1 @@
+"""Imports of the files contractors, banks and the bureau send (FORMATS.md)."""

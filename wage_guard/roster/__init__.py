@@ -1,0 +1,1 @@
+"""The real-name roster with monthly attendance (实名制考勤)."""

@@ -36,7 +36,8 @@ class Alert(Base):
 
     ``open_key`` equals ``fingerprint`` while the alert is not closed and is NULL once it is
     resolved or dismissed: its unique index keeps one open alert per fingerprint.
-    ``version`` increases with every change so that concurrent edits conflict.
+    ``version`` increases with every human change so that concurrent edits conflict; a scan
+    that only refreshes ``last_seen`` leaves it alone.
     """
 
     __tablename__ = "alerts"
@@ -59,8 +60,6 @@ class Alert(Base):
     message_zh: Mapped[str] = mapped_column(sa.Text, default="")
     message_en: Mapped[str] = mapped_column(sa.Text, default="")
     version: Mapped[int] = mapped_column(default=1)
-
-    __mapper_args__ = {"version_id_col": version}
 
     __table_args__ = (
         sa.CheckConstraint("level IN ('red', 'orange', 'yellow')", name="level"),

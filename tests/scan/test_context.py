@@ -1,0 +1,101 @@
+"""The scan's extracts: aggregated in the database, as of a date, exact to the fen."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from tests.scan.builders import load
+from wage_guard.scan.context import ScanContext
+
+
+def test_payroll_months_count_only_payments_dated_by_the_scan(engine: sa.Engine) -> None:
+    load(
+        engine,
+        {
+            "projects": [{"code": "P1"}],
+            "payroll": [
+                {"project": "P1", "month": "2026-01", "worker": 1, "payable": "0.10",
+                 "paid": "0.10", "paid_on": "2026-02-10"},
+                {"project": "P1", "month": "2026-01", "worker": 2, "payable": "0.20",
+                 "paid": "0.20", "paid_on": "2026-02-20"},
+                {"project": "P1", "month": "2026-02", "worker": 1, "payable": "100"},
+            ],
+        },
+    )  # fmt: skip
+    with engine.connect() as conn:
+        frame = ScanContext(conn, date(2026, 2, 15)).payroll_months()
+    row = frame.set_index("month").loc["2026-01"]
+    assert row["payable_cents"] == 30
+    assert row["paid_cents"] == 10
+    assert row["unpaid_cents"] == 20
+    assert row["workers_paid_nothing"] == 1
+    assert "2026-02" in set(frame["month"])
+
+
+def test_project_months_follow_the_calendar(engine: sa.Engine) -> None:
+    load(
+        engine,
+        {
+            "projects": [
+                {"code": "P1", "start_date": "2025-11-20", "pay_day": 31},
+                {"code": "P2", "status": "preparing"},
+                {"code": "P3", "status": "completed", "start_date": "2025-10-01",
+                 "planned_end_date": "2025-12-10"},
+            ]
+        },
+    )  # fmt: skip
+    with engine.connect() as conn:
+        frame = ScanContext(conn, date(2026, 3, 1)).project_months()
+    p1 = frame[frame["project_id"] == 1].set_index("month")
+    assert list(p1.index) == ["2025-11", "2025-12", "2026-01", "2026-02", "2026-03"]
+    assert bool(p1.loc["2026-01", "due"])  # deadline 2026-02-28
+    assert not bool(p1.loc["2026-02", "due"])
+    assert bool(p1.loc["2026-01", "closed"]) and not bool(p1.loc["2026-02", "closed"])
+    assert not frame[frame["project_id"] == 2]["active"].any()
+    p3 = frame[frame["project_id"] == 3].set_index("month")["active"]
+    assert p3.to_dict() == {
+        "2025-10": True, "2025-11": True, "2025-12": True,
+        "2026-01": False, "2026-02": False, "2026-03": False,
+    }  # fmt: skip
+
+
+def test_account_balance_prefers_the_bank_figure(engine: sa.Engine) -> None:
+    load(
+        engine,
+        {
+            "projects": [{"code": "P1"}, {"code": "P2"}],
+            "transactions": [
+                {"project": "P1", "date": "2026-01-05", "kind": "labor_cost", "amount": "1000",
+                 "balance": "1500"},
+                {"project": "P1", "date": "2026-01-20", "kind": "wage_payout", "amount": "300",
+                 "balance": "1200"},
+                {"project": "P1", "date": "2026-03-01", "kind": "wage_payout", "amount": "900",
+                 "balance": "300"},
+                {"project": "P2", "date": "2026-01-05", "kind": "labor_cost", "amount": "800.55"},
+                {"project": "P2", "date": "2026-01-06", "kind": "other_out", "amount": "0.55"},
+            ],
+        },
+    )  # fmt: skip
+    with engine.connect() as conn:
+        balances = ScanContext(conn, date(2026, 2, 1)).account_balances()
+    by_project = balances.set_index("project_id")["balance_cents"].to_dict()
+    assert by_project == {1: 120000, 2: 80000}
+
+
+def test_minimum_wage_by_district_and_month(engine: sa.Engine) -> None:
+    import pandas as pd
+
+    load(
+        engine,
+        {"minimum_wages": [{"region": "滨海新区", "effective_from": "2026-01-01",
+                            "monthly": "2600"}]},
+    )  # fmt: skip
+    with engine.connect() as conn:
+        context = ScanContext(conn, date(2026, 6, 1))
+        values = context.minimum_wage_for(
+            pd.Series(["和平区", "和平区", "滨海新区", "滨海新区"]),
+            pd.Series(["2025-08", "2025-09", "2025-12", "2026-02"]),
+        )
+    assert values.tolist() == [232000, 251000, 251000, 260000]

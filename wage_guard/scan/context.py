@@ -1,0 +1,385 @@
+"""What a scan sees: the database as of a date, through set-based queries cached per scan.
+
+Every query aggregates in the database (``GROUP BY`` project and month, or returns only the
+exceptions a check looks for); nothing here loops over projects or rows. Amounts come back
+as integers of fen (``*_cents``), exact on SQLite and PostgreSQL alike. Nothing dated after
+the scan date is seen: later months, later payments and later transactions are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from wage_guard.scan.calendar import month_ends, month_of, pay_deadlines
+
+# A month is closed `grace_days` after its last day (RULES.md, labor_cost_not_allocated).
+DEFAULT_GRACE_DAYS = 5
+
+
+def cents(expression: str) -> str:
+    """SQL turning a sum of yuan into whole fen, exact on both databases."""
+    return f"CAST(ROUND(({expression}) * 100) AS BIGINT)"
+
+
+def _dates(series: pd.Series) -> pd.Series:
+    """Dates from either driver (strings on SQLite, ``date`` on PostgreSQL) as datetime64[ns]."""
+    return pd.to_datetime(series, errors="coerce").astype("datetime64[ns]")
+
+
+@dataclass
+class ScanContext:
+    """A scan's view of the database as of ``as_of``; each extract is computed once."""
+
+    connection: sa.Connection
+    as_of: date
+    grace_days: int = DEFAULT_GRACE_DAYS
+    _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def as_of_month(self) -> str:
+        return month_of(self.as_of)
+
+    @property
+    def as_of_ts(self) -> pd.Timestamp:
+        return pd.Timestamp(self.as_of)
+
+    def query(self, sql: str, **params: Any) -> pd.DataFrame:
+        """Run ``sql`` (with ``:as_of`` and ``:as_of_month`` always bound) into a frame."""
+        bound = {"as_of": self.as_of, "as_of_month": self.as_of_month, **params}
+        result = self.connection.execute(sa.text(sql), bound)
+        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def _cached(self, key: str, build: Any) -> pd.DataFrame:
+        if key not in self._cache:
+            self._cache[key] = build()
+        return self._cache[key]
+
+    # -- projects ---------------------------------------------------------------------------
+
+    def projects(self) -> pd.DataFrame:
+        """One row per project with its account and guarantee.
+
+        Columns: project_id, code, name, district, status, start_date, planned_end_date,
+        contract_signed_on, contract_amount_cents, pay_day, rights_board, labor_officer,
+        contractor_credit_code, account_id, account_no, account_opened_on, guarantee_form,
+        guarantee_amount_cents, guarantee_valid_until. Dates are ``datetime64``.
+        """
+
+        def build() -> pd.DataFrame:
+            frame = self.query(
+                f"""
+                SELECT p.id AS project_id, p.code, p.name, p.district, p.status,
+                       p.start_date, p.planned_end_date, p.contract_signed_on,
+                       {cents("p.contract_amount")} AS contract_amount_cents,
+                       p.pay_day, p.rights_board, p.labor_officer,
+                       c.credit_code AS contractor_credit_code,
+                       a.id AS account_id, a.account_no, a.opened_on AS account_opened_on,
+                       g.form AS guarantee_form,
+                       {cents("g.amount")} AS guarantee_amount_cents,
+                       g.valid_until AS guarantee_valid_until
+                FROM projects p
+                JOIN enterprises c ON c.id = p.contractor_id
+                LEFT JOIN wage_accounts a ON a.project_id = p.id
+                LEFT JOIN guarantees g ON g.project_id = p.id
+                ORDER BY p.id
+                """
+            )
+            for column in (
+                "start_date",
+                "planned_end_date",
+                "contract_signed_on",
+                "account_opened_on",
+                "guarantee_valid_until",
+            ):
+                frame[column] = _dates(frame[column])
+            for column in ("contract_amount_cents", "guarantee_amount_cents", "account_id"):
+                frame[column] = frame[column].astype("Int64")
+            frame["pay_day"] = frame["pay_day"].astype(int)
+            frame["rights_board"] = frame["rights_board"].astype("boolean")
+            return frame
+
+        return self._cached("projects", build)
+
+    def project_months(self) -> pd.DataFrame:
+        """One row per project and wage month, from its start month to the scan's month.
+
+        Columns: project_id, month, month_start, month_end, pay_deadline, due, closed,
+        active, days_past_deadline. Active follows RULES.md: started by the month's end, and
+        in progress, or completed/suspended with the best known end date on or after the
+        month's first day (the planned end date, else the last month with roster or payroll
+        data); a project still preparing has no active month.
+        """
+
+        def build() -> pd.DataFrame:
+            projects = self.projects()
+            columns = [
+                "project_id", "month", "month_start", "month_end", "pay_deadline",
+                "due", "closed", "active", "days_past_deadline",
+            ]  # fmt: skip
+            started = projects[projects["start_date"].notna()]
+            if started.empty:
+                return pd.DataFrame(columns=columns)
+            first = started["start_date"].dt.to_period("M")
+            last = pd.Period(self.as_of_month, "M")
+            spans = (last - first).map(lambda offset: offset.n if offset.n >= 0 else -1) + 1
+            spans = spans.clip(lower=0).astype(int)
+            repeated = started.loc[started.index.repeat(spans)]
+            step = repeated.groupby(level=0).cumcount().to_numpy()
+            periods = first.loc[repeated.index].to_numpy() + step
+            frame = pd.DataFrame(
+                {
+                    "project_id": repeated["project_id"].to_numpy(),
+                    "month": [str(p) for p in periods],
+                    "pay_day": repeated["pay_day"].to_numpy(),
+                    "status": repeated["status"].to_numpy(),
+                    "planned_end_date": repeated["planned_end_date"].to_numpy(),
+                }
+            )
+            frame["month_start"] = pd.to_datetime(frame["month"] + "-01")
+            frame["month_end"] = month_ends(frame["month"])
+            frame["pay_deadline"] = pay_deadlines(frame["month"], frame["pay_day"])
+            as_of = self.as_of_ts
+            frame["due"] = as_of > frame["pay_deadline"]
+            frame["closed"] = as_of > frame["month_end"] + timedelta(days=self.grace_days)
+            frame["days_past_deadline"] = (as_of - frame["pay_deadline"]).dt.days
+            last_data = self._last_data_month()
+            best_end = frame["planned_end_date"].fillna(
+                frame["project_id"].map(last_data).pipe(pd.to_datetime) + pd.offsets.MonthEnd(0)
+            )
+            in_progress = frame["status"] == "in_progress"
+            ended_later = frame["status"].isin(["completed", "suspended"]) & (
+                best_end >= frame["month_start"]
+            )
+            frame["active"] = (in_progress | ended_later).fillna(False).astype(bool)
+            return frame[columns]
+
+        return self._cached("project_months", build)
+
+    def _last_data_month(self) -> pd.Series:
+        frame = self.query(
+            """
+            SELECT project_id, MAX(month) AS month FROM (
+                SELECT project_id, MAX(month) AS month FROM roster_entries
+                WHERE month <= :as_of_month GROUP BY project_id
+                UNION ALL
+                SELECT project_id, MAX(month) AS month FROM payroll_lines
+                WHERE month <= :as_of_month GROUP BY project_id
+            ) data GROUP BY project_id
+            """
+        )
+        if frame.empty:
+            return pd.Series(dtype="object")
+        return pd.Series((frame["month"] + "-01").to_numpy(), index=frame["project_id"].to_numpy())
+
+    # -- payroll and roster ----------------------------------------------------------------
+
+    def payroll_months(self) -> pd.DataFrame:
+        """Payroll per project and month: lines, payable, paid (only payments dated by the
+        scan date count), workers paid nothing though owed, lines paid outside the account.
+
+        Columns: project_id, month, lines, payable_cents, paid_cents, unpaid_cents,
+        workers_owed, workers_paid_nothing, lines_outside_account, outside_cents.
+        """
+
+        def build() -> pd.DataFrame:
+            paid = "CASE WHEN paid_on IS NOT NULL AND paid_on <= :as_of THEN wage_paid ELSE 0 END"
+            frame = self.query(
+                f"""
+                SELECT project_id, month, COUNT(*) AS lines,
+                       {cents("SUM(wage_payable)")} AS payable_cents,
+                       {cents(f"SUM({paid})")} AS paid_cents,
+                       SUM(CASE WHEN wage_payable > {paid} THEN 1 ELSE 0 END) AS workers_owed,
+                       SUM(CASE WHEN wage_payable > 0 AND {paid} = 0 THEN 1 ELSE 0 END)
+                           AS workers_paid_nothing,
+                       SUM(CASE WHEN paid_via <> 'account' AND wage_paid > 0
+                           AND paid_on <= :as_of THEN 1 ELSE 0 END) AS lines_outside_account,
+                       {cents(f"SUM(CASE WHEN paid_via <> 'account' THEN {paid} ELSE 0 END)")}
+                           AS outside_cents
+                FROM payroll_lines
+                WHERE month <= :as_of_month
+                GROUP BY project_id, month
+                """
+            )
+            numeric = [c for c in frame.columns if c not in ("project_id", "month")]
+            frame[numeric] = frame[numeric].fillna(0).astype("int64")
+            frame["unpaid_cents"] = (frame["payable_cents"] - frame["paid_cents"]).clip(lower=0)
+            return frame
+
+        return self._cached("payroll_months", build)
+
+    def payroll_payments(self) -> pd.DataFrame:
+        """Payments per project, month, pay date and channel (pay dates are few per month).
+
+        Columns: project_id, month, paid_on (datetime64), paid_via, lines, paid_cents.
+        """
+
+        def build() -> pd.DataFrame:
+            frame = self.query(
+                f"""
+                SELECT project_id, month, paid_on, paid_via, COUNT(*) AS lines,
+                       {cents("SUM(wage_paid)")} AS paid_cents
+                FROM payroll_lines
+                WHERE month <= :as_of_month AND wage_paid > 0
+                  AND paid_on IS NOT NULL AND paid_on <= :as_of
+                GROUP BY project_id, month, paid_on, paid_via
+                """
+            )
+            frame["paid_on"] = _dates(frame["paid_on"])
+            frame[["lines", "paid_cents"]] = frame[["lines", "paid_cents"]].astype("int64")
+            return frame
+
+        return self._cached("payroll_payments", build)
+
+    def roster_months(self) -> pd.DataFrame:
+        """Roster per project and month. Columns: project_id, month, rows, attended
+        (workers with days present > 0), days (total days present)."""
+
+        def build() -> pd.DataFrame:
+            frame = self.query(
+                """
+                SELECT project_id, month, COUNT(*) AS rows,
+                       SUM(CASE WHEN days_present > 0 THEN 1 ELSE 0 END) AS attended,
+                       SUM(days_present) AS days
+                FROM roster_entries
+                WHERE month <= :as_of_month
+                GROUP BY project_id, month
+                """
+            )
+            frame[["rows", "attended", "days"]] = frame[["rows", "attended", "days"]].astype(
+                "int64"
+            )
+            return frame
+
+        return self._cached("roster_months", build)
+
+    # -- the wage account ------------------------------------------------------------------
+
+    def account_days(self) -> pd.DataFrame:
+        """Account transactions per project, day and kind, up to the scan date.
+
+        Columns: project_id, account_id, txn_date (datetime64), month, kind, count,
+        amount_cents.
+        """
+
+        def build() -> pd.DataFrame:
+            frame = self.query(
+                f"""
+                SELECT a.project_id, t.wage_account_id AS account_id, t.txn_date, t.kind,
+                       COUNT(*) AS count, {cents("SUM(t.amount)")} AS amount_cents
+                FROM account_transactions t
+                JOIN wage_accounts a ON a.id = t.wage_account_id
+                WHERE t.txn_date <= :as_of
+                GROUP BY a.project_id, t.wage_account_id, t.txn_date, t.kind
+                """
+            )
+            frame["txn_date"] = _dates(frame["txn_date"])
+            frame["month"] = frame["txn_date"].dt.strftime("%Y-%m")
+            frame[["count", "amount_cents"]] = frame[["count", "amount_cents"]].astype("int64")
+            return frame
+
+        return self._cached("account_days", build)
+
+    def account_balances(self) -> pd.DataFrame:
+        """Each account's balance at the scan date: the bank's last reported balance when the
+        statement carries one, else deposits minus withdrawals.
+
+        Columns: project_id, account_id, balance_cents, reported (bool).
+        """
+
+        def build() -> pd.DataFrame:
+            days = self.account_days()
+            sign = np.where(days["kind"].isin(["labor_cost", "other_in"]), 1, -1)
+            computed = (
+                (days["amount_cents"] * sign)
+                .groupby([days["project_id"], days["account_id"]])
+                .sum()
+                .rename("computed_cents")
+                .reset_index()
+            )
+            # The balance after the statement's last line up to the scan date (lines of a
+            # day keep the statement's order, which is the order they were imported in).
+            reported = self.query(
+                f"""
+                SELECT t.wage_account_id AS account_id, {cents("t.balance")} AS reported_cents
+                FROM account_transactions t
+                JOIN (
+                    SELECT x.wage_account_id, MAX(x.id) AS last_id
+                    FROM account_transactions x
+                    JOIN (
+                        SELECT wage_account_id, MAX(txn_date) AS last_date
+                        FROM account_transactions
+                        WHERE txn_date <= :as_of AND balance IS NOT NULL
+                        GROUP BY wage_account_id
+                    ) d ON d.wage_account_id = x.wage_account_id AND x.txn_date = d.last_date
+                    WHERE x.balance IS NOT NULL
+                    GROUP BY x.wage_account_id
+                ) last ON last.last_id = t.id
+                """
+            )
+            frame = computed.merge(reported, on="account_id", how="left")
+            frame["reported"] = frame["reported_cents"].notna()
+            frame["balance_cents"] = (
+                frame["reported_cents"].fillna(frame["computed_cents"]).astype("int64")
+            )
+            return frame[["project_id", "account_id", "balance_cents", "reported"]]
+
+        return self._cached("account_balances", build)
+
+    # -- reference data --------------------------------------------------------------------
+
+    def minimum_wages(self) -> pd.DataFrame:
+        """The minimum-wage table. Columns: region, effective_from (datetime64),
+        monthly_cents."""
+
+        def build() -> pd.DataFrame:
+            frame = self.query(
+                f"""
+                SELECT region, effective_from, {cents("monthly")} AS monthly_cents
+                FROM minimum_wages WHERE effective_from <= :as_of
+                ORDER BY region, effective_from
+                """
+            )
+            frame["effective_from"] = _dates(frame["effective_from"])
+            frame["monthly_cents"] = frame["monthly_cents"].astype("int64")
+            return frame
+
+        return self._cached("minimum_wages", build)
+
+    def minimum_wage_for(self, districts: pd.Series, months: pd.Series) -> pd.Series:
+        """The monthly minimum (fen) in force in each district and month: the district's own
+        row when it has one, else the default region ``*``; <NA> when none is known."""
+        table = self.minimum_wages()
+        result = pd.Series(pd.NA, index=districts.index, dtype="Int64")
+        if table.empty:
+            return result
+        lookup = pd.DataFrame(
+            {"district": districts.astype(str), "month_start": _dates(months.astype(str) + "-01")}
+        )
+        lookup["order"] = np.arange(len(lookup))
+        lookup = lookup.sort_values("month_start")
+        for scope in ("district", "default"):
+            regions = table if scope == "district" else table[table["region"] == "*"]
+            if scope == "district":
+                regions = regions[regions["region"] != "*"]
+                by = {"left_by": "district", "right_by": "region"}
+            else:
+                by = {}
+            if regions.empty:
+                continue
+            matched = pd.merge_asof(
+                lookup,
+                regions.sort_values("effective_from"),
+                left_on="month_start",
+                right_on="effective_from",
+                direction="backward",
+                **by,
+            ).set_index("order")["monthly_cents"]
+            values = pd.Series(matched.to_numpy(), index=districts.index[matched.index.to_numpy()])
+            result = result.fillna(values.astype("Int64"))
+        return result

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -37,7 +38,7 @@ def test_shipped_minimum_wage_is_seeded(engine: sa.Engine) -> None:
 
 def test_sqlite_runs_with_foreign_keys_and_wal(engine: sa.Engine) -> None:
     if engine.dialect.name != "sqlite":
-        return
+        pytest.skip("SQLite pragmas")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"

@@ -20,6 +20,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    add_completion=False,
 )
 db_app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")

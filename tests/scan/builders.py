@@ -47,7 +47,8 @@ def _date(value: Any) -> date | None:
 
 
 def _money(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+    """A decimal from a case; an empty string is a blank cell, as in an imported file."""
+    return None if value is None or value == "" else Decimal(str(value))
 
 
 PROJECT_DEFAULTS: dict[str, Any] = {

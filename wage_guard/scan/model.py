@@ -14,8 +14,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from wage_guard.masking import mask_ids_series
 
 if TYPE_CHECKING:
     from wage_guard.scan.context import ScanContext
@@ -46,6 +49,50 @@ def yuan(cents: int | None) -> str | None:
     if cents is None or pd.isna(cents):
         return None
     return str((Decimal(int(cents)) / 100).quantize(Decimal("0.01")))
+
+
+# Workers listed by name in one alert's evidence; the evidence always gives the total.
+MAX_LISTED = 50
+
+
+def listed_workers(
+    details: pd.DataFrame, fields: list[str], keys: tuple[str, ...] = ("project_id", "subject")
+) -> pd.DataFrame:
+    """The workers of each alert, for its evidence (RULES.md: workers listed, masked).
+
+    ``details`` holds one row per worker entry with the columns ``keys``, ``id_number``,
+    ``worker_name`` and ``fields`` (ready for JSON: amounts already ``yuan`` strings, cards
+    masked), in the order they are to be listed. Returns one row per group of ``keys`` with
+    ``listed``, at most ``MAX_LISTED`` entries ``{"id_number": masked, "name", *fields}``,
+    and ``listed_total``, the number of entries before the cap.
+    """
+    groups = details.groupby(list(keys), sort=False)
+    totals = groups.size()
+    kept = (groups.cumcount() < MAX_LISTED).to_numpy()
+    columns = {
+        "id_number": mask_ids_series(details["id_number"]),
+        "name": details["worker_name"],
+        **{field: details[field] for field in fields},
+    }
+    values = [_json_values(column[kept]) for column in columns.values()]
+    records = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    # Entries in the details' order, cut into one list per group (groups numbered in the
+    # order of their first row, as ``totals`` lists them).
+    codes = groups.ngroup().to_numpy()[kept]
+    order = np.argsort(codes, kind="stable")
+    counts = np.bincount(codes, minlength=len(totals))
+    ends = np.cumsum(counts)
+    listed = [
+        [records[i] for i in order[end - count : end]]
+        for count, end in zip(counts, ends, strict=True)
+    ]
+    return totals.rename("listed_total").reset_index().assign(listed=listed)
+
+
+def _json_values(column: pd.Series) -> list[Any]:
+    """A column as plain Python values, missing ones as ``None``."""
+    plain = column.astype(object)
+    return plain.where(plain.notna(), None).tolist()
 
 
 class Mode(StrEnum):

@@ -14,8 +14,9 @@ from wage_guard.db import Base, UTCDateTime, utcnow
 class ScanRun(Base):
     """One scan as of a date: when it ran, how it ended and each rule's duration and counts.
 
-    ``rule_stats`` maps a rule id to ``{"seconds", "found", "new", "updated", "resolved",
-    "error"}``.
+    ``rule_stats`` maps a rule id to its ``RuleStats`` (``scan/schemas.py``): mode, seconds,
+    found (and per level), new, updated, unchanged, resolved, held, and error with a traceback
+    summary when the rule failed.
     """
 
     __tablename__ = "scan_runs"

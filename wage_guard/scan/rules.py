@@ -22,7 +22,11 @@ SHIPPED_RULES = Path(__file__).resolve().parents[2] / "rules"
 
 
 class RuleError(Exception):
-    """A rule file is wrong; the message names the file and the rule id."""
+    """One or more rule files are wrong; each error names the file and the rule id."""
+
+    def __init__(self, *errors: str) -> None:
+        super().__init__("\n".join(errors))
+        self.errors = errors
 
 
 @dataclass(frozen=True)
@@ -85,21 +89,31 @@ def load_rules(
     """The rule pack: the shipped rules (unless replaced) and those of ``extra_dirs``.
 
     A rule id may appear once; a folder's rule with a shipped rule's id is an error unless
-    ``replace_shipped`` is set, in which case the shipped pack is not loaded at all.
+    ``replace_shipped`` is set, in which case the shipped pack is not loaded at all. Every
+    file is read before failing, and the ``RuleError`` lists every error found.
     """
     folders = ([] if replace_shipped else [SHIPPED_RULES]) + list(extra_dirs or [])
     loaded: dict[str, LoadedRule] = {}
+    errors: list[str] = []
     for folder in folders:
         if not folder.is_dir():
-            raise RuleError(f"{folder}: not a folder of rules")
+            errors.append(f"{folder}: not a folder of rules")
+            continue
         for path in sorted(folder.glob("*.toml")):
-            rule = load_rule_file(path)
+            try:
+                rule = load_rule_file(path)
+            except RuleError as exc:
+                errors.extend(exc.errors)
+                continue
             if rule.id in loaded:
-                raise RuleError(
+                errors.append(
                     f"{path}: rule {rule.id!r}: duplicate id, already defined in "
                     f"{loaded[rule.id].path}"
                 )
+                continue
             loaded[rule.id] = rule
+    if errors:
+        raise RuleError(*errors)
     return sorted(loaded.values(), key=lambda r: r.id)
 
 

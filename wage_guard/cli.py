@@ -86,11 +86,20 @@ def db_current(ctx: typer.Context) -> None:
 
 def _register_commands() -> None:
     """Attach the command groups that live beside their domain."""
+    from wage_guard.alerts.cli import alerts_app
     from wage_guard.demo.cli import demo_app
     from wage_guard.imports.cli import import_app
+    from wage_guard.jobs.cli import scheduler_command
+    from wage_guard.projects.cli import projects_app
+    from wage_guard.scan.cli import rules_app, scan_command
 
     app.add_typer(import_app, name="import")
+    app.add_typer(alerts_app, name="alerts")
+    app.add_typer(projects_app, name="projects")
     app.add_typer(demo_app, name="demo")
+    app.command("scan")(scan_command)
+    app.add_typer(rules_app, name="rules")
+    app.command("scheduler")(scheduler_command)
 
 
 _register_commands()

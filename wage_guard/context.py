@@ -10,6 +10,7 @@ from functools import cached_property
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+import wage_guard.models  # noqa: F401  (every mapper is known before the first query)
 from wage_guard.config import Settings
 from wage_guard.db import make_engine, make_session_factory
 

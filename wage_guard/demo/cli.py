@@ -14,7 +14,10 @@ import typer
 from wage_guard.config import ScanSettings
 from wage_guard.context import AppContext
 
-demo_app = typer.Typer(help="Generate a realistic dataset and run wage_guard on it.")
+demo_app = typer.Typer(
+    help="Generate a realistic dataset and run wage_guard on it.",
+    invoke_without_command=True,
+)
 
 
 class ScaleName(StrEnum):
@@ -73,3 +76,28 @@ def generate_command(
         f"{len(manifest['clean_projects'])} clean projects "
         f"({time.perf_counter() - started:.1f} s)"
     )
+
+
+@demo_app.callback()
+def demo_command(
+    ctx: typer.Context,
+    out: Annotated[
+        Path, typer.Option(help="Folder for the generated files and the demo database.")
+    ] = Path("demo-data"),
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic region.")] = 1,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--as-of", formats=["%Y-%m-%d"], help="Date of the data and the scan; default today."
+        ),
+    ] = None,
+) -> None:
+    """Generate the small region, load it into a fresh SQLite database, scan it, and show the
+    warnings and the riskiest projects."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from wage_guard.demo.run import run_demo
+
+    context = ctx.find_object(AppContext)
+    settings = context.settings if context else None
+    run_demo(out=out, seed=seed, as_of=as_of.date() if as_of else today(ctx), settings=settings)

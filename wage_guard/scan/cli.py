@@ -115,7 +115,7 @@ def scan_command(
     if as_json:
         typer.echo(summary.model_dump_json(indent=2))
     else:
-        _print_summary(summary)
+        print_summary(summary)
     if summary.status != "succeeded":
         raise typer.Exit(1)
 
@@ -124,7 +124,7 @@ def _today(settings: Settings) -> date:
     return datetime.now(ZoneInfo(settings.scan.time_zone)).date()
 
 
-def _print_summary(summary: ScanSummary) -> None:
+def print_summary(summary: ScanSummary) -> None:
     """One row per rule: its findings per level, what the alert store did, how long it took
     and, for a failed rule, the kind of error, given in full below the table."""
     table = Table(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
+import pytest
 import sqlalchemy as sa
 
-from tests.scan.builders import load
+from tests.scan.builders import load, worker_id
+from wage_guard.scan import context as context_module
 from wage_guard.scan.context import ScanContext
 
 
@@ -85,8 +88,6 @@ def test_account_balance_prefers_the_bank_figure(engine: sa.Engine) -> None:
 
 
 def test_minimum_wage_by_district_and_month(engine: sa.Engine) -> None:
-    import pandas as pd
-
     load(
         engine,
         {"minimum_wages": [{"region": "滨海新区", "effective_from": "2026-01-01",
@@ -99,3 +100,100 @@ def test_minimum_wage_by_district_and_month(engine: sa.Engine) -> None:
             pd.Series(["2025-08", "2025-09", "2025-12", "2026-02"]),
         )
     assert values.tolist() == [232000, 251000, 251000, 260000]
+
+
+def test_roster_mismatches_count_attended_workers_off_the_payroll(engine: sa.Engine) -> None:
+    load(
+        engine,
+        {
+            "projects": [{"code": "P1"}],
+            "roster": [
+                {"project": "P1", "month": "2026-01", "worker": 1},
+                {"project": "P1", "month": "2026-01", "worker": 2},
+                {"project": "P1", "month": "2026-01", "worker": 3, "days": 0},
+                {"project": "P1", "month": "2026-01", "worker": 4},
+            ],
+            "payroll": [
+                {"project": "P1", "month": "2026-01", "worker": 1, "paid_on": "2026-02-10"},
+                {"project": "P1", "month": "2026-01", "worker": 2, "paid": "0"},
+                {"project": "P1", "month": "2026-01", "worker": 3, "paid_on": "2026-02-10"},
+                {"project": "P1", "month": "2026-01", "worker": 5, "paid_on": "2026-02-10"},
+            ],
+        },
+    )
+    with engine.connect() as conn:
+        context = ScanContext(conn, date(2026, 3, 1))
+        rows = context.roster_mismatches()
+        lines = int(context.payroll_months()["lines"].iloc[0])
+        attended = int(context.roster_months()["attended"].iloc[0])
+    days = dict(zip(rows["id_number"].str.slice(-4, -1), rows["days_present"], strict=True))
+    assert set(days) == {"002", "003", "005"}
+    assert days["002"] == 20 and days["003"] == 0 and days["005"] is pd.NA
+    no_row = int(rows["days_present"].isna().sum())
+    absent = int((rows["days_present"] == 0).sum())
+    assert attended - (lines - no_row - absent) == 1  # worker 4
+
+
+def test_query_keys_reads_every_chunk(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    load(
+        engine,
+        {
+            "projects": [{"code": "P1"}],
+            "payroll": [
+                {"project": "P1", "month": month, "worker": worker}
+                for month in ("2026-01", "2026-02", "2026-03")
+                for worker in (1, 2, 3)
+            ],
+        },
+    )
+    monkeypatch.setattr(context_module, "KEYS_PER_STATEMENT", 2)
+    keys = pd.DataFrame(
+        {
+            "value": [worker_id(1), worker_id(2), worker_id(3)],
+            "first": ["2026-01", "2026-03", "2026-03"],
+            "last": ["2026-01", "2026-03", "2026-03"],
+        }
+    )
+    sql = (
+        "SELECT month, id_number FROM payroll_lines"
+        " WHERE id_number IN :values AND month BETWEEN :first AND :last"
+    )
+    with engine.connect() as conn:
+        context = ScanContext(conn, date(2026, 6, 1))
+        rows = context.query_keys(sql, keys)
+        none = context.query_keys(sql, keys.iloc[:0])
+    found = set(zip(rows["id_number"], rows["month"], strict=True))
+    # The first chunk crosses workers 1 and 2 with 2026-01 to 2026-03; the second holds 3.
+    assert {
+        (worker_id(1), "2026-01"),
+        (worker_id(2), "2026-03"),
+        (worker_id(3), "2026-03"),
+    } <= found
+    assert len(rows) == len(found) == 7
+    assert none.empty
+
+
+def test_workers_on_several_projects(engine: sa.Engine) -> None:
+    load(
+        engine,
+        {
+            "projects": [{"code": "P1"}, {"code": "P2"}, {"code": "P3"}],
+            "roster": [
+                {"project": "P1", "month": "2026-01", "worker": 1},
+                {"project": "P2", "month": "2026-01", "worker": 1},
+                {"project": "P3", "month": "2026-01", "worker": 1},
+                {"project": "P1", "month": "2026-01", "worker": 2},
+                {"project": "P1", "month": "2026-02", "worker": 2},
+            ],
+        },
+    )
+    with engine.connect() as conn:
+        context = ScanContext(conn, date(2026, 3, 1))
+        roster = context.workers_on_several_projects("roster_entries")
+        payroll = context.workers_on_several_projects("payroll_lines")
+        with pytest.raises(ValueError):
+            context.workers_on_several_projects("projects")
+    assert roster[["id_number", "month", "projects"]].values.tolist() == [
+        [worker_id(1), "2026-01", 3]
+    ]
+    assert payroll.empty

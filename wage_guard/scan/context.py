@@ -21,10 +21,21 @@ from wage_guard.scan.calendar import month_ends, month_of, pay_deadlines
 # A month is closed `grace_days` after its last day (RULES.md, labor_cost_not_allocated).
 DEFAULT_GRACE_DAYS = 5
 
+# Keys bound in one statement by ``query_keys``: within SQLite's smallest limit on the
+# parameters of a statement (999), far within PostgreSQL's.
+KEYS_PER_STATEMENT = 900
+
 
 def cents(expression: str) -> str:
     """SQL turning a sum of yuan into whole fen, exact on both databases."""
     return f"CAST(ROUND(({expression}) * 100) AS BIGINT)"
+
+
+def up_to_scan_month(column: str) -> str:
+    """SQL keeping the rows of months up to the scan's, for a query that reads nearly a whole
+    table: an expression, so that the table is scanned in order rather than an index skip-
+    scanned and each row fetched by its id (what SQLite does once ANALYZE has run)."""
+    return f"substr({column}, 1, 7) <= :as_of_month"
 
 
 def _dates(series: pd.Series) -> pd.Series:
@@ -51,9 +62,44 @@ class ScanContext:
 
     def query(self, sql: str, **params: Any) -> pd.DataFrame:
         """Run ``sql`` (with ``:as_of`` and ``:as_of_month`` always bound) into a frame."""
+        return self._frame(sa.text(sql), params)
+
+    def query_keys(self, sql: str, keys: pd.DataFrame, **params: Any) -> pd.DataFrame:
+        """``query`` for the rows of many keys an earlier query found, read through an index
+        a chunk of keys at a time rather than joined to that query (which the planner may
+        answer by reading the whole table).
+
+        ``keys`` has the columns ``value``, ``first`` and ``last`` (a range of months); ``sql``
+        takes the chunk's values as a list (``... IN :values``) and its months as ``:first``
+        and ``:last``. Chunks follow the months' order; a chunk crosses its values and its
+        months, so the rows are a superset of the keys' for the caller to narrow. No keys,
+        no query: an empty frame.
+        """
+        statement = sa.text(sql).bindparams(sa.bindparam("values", expanding=True))
+        ordered = keys.sort_values(["first", "value"])
+        frames = [
+            self._frame(
+                statement,
+                {
+                    **params,
+                    "values": sorted(set(chunk["value"])),
+                    "first": chunk["first"].min(),
+                    "last": chunk["last"].max(),
+                },
+            )
+            for chunk in (
+                ordered.iloc[start : start + KEYS_PER_STATEMENT]
+                for start in range(0, len(ordered), KEYS_PER_STATEMENT)
+            )
+        ]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def _frame(self, statement: sa.TextClause, params: dict[str, Any]) -> pd.DataFrame:
         bound = {"as_of": self.as_of, "as_of_month": self.as_of_month, **params}
-        result = self.connection.execute(sa.text(sql), bound)
-        return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+        result = self.connection.execute(statement, bound)
+        # Plain tuples: pandas builds a frame from SQLAlchemy rows many times slower.
+        rows = [tuple(row) for row in result]
+        return pd.DataFrame(rows, columns=list(result.keys()))
 
     def _cached(self, key: str, build: Any) -> pd.DataFrame:
         if key not in self._cache:
@@ -181,10 +227,12 @@ class ScanContext:
 
     def payroll_months(self) -> pd.DataFrame:
         """Payroll per project and month: lines, payable, paid (only payments dated by the
-        scan date count), workers paid nothing though owed, lines paid outside the account.
+        scan date count), workers paid nothing though owed, lines paid outside the account,
+        the last pay date.
 
         Columns: project_id, month, lines, payable_cents, paid_cents, unpaid_cents,
-        workers_owed, workers_paid_nothing, lines_outside_account, outside_cents.
+        workers_owed, workers_paid_nothing, lines_outside_account, outside_cents,
+        last_paid_on (datetime64, <NaT> when nothing was paid by the scan date).
         """
 
         def build() -> pd.DataFrame:
@@ -200,13 +248,16 @@ class ScanContext:
                        SUM(CASE WHEN paid_via <> 'account' AND wage_paid > 0
                            AND paid_on <= :as_of THEN 1 ELSE 0 END) AS lines_outside_account,
                        {cents(f"SUM(CASE WHEN paid_via <> 'account' THEN {paid} ELSE 0 END)")}
-                           AS outside_cents
+                           AS outside_cents,
+                       MAX(CASE WHEN wage_paid > 0 AND paid_on <= :as_of THEN paid_on END)
+                           AS last_paid_on
                 FROM payroll_lines
                 WHERE month <= :as_of_month
                 GROUP BY project_id, month
                 """
             )
-            numeric = [c for c in frame.columns if c not in ("project_id", "month")]
+            frame["last_paid_on"] = _dates(frame["last_paid_on"])
+            numeric = [c for c in frame.columns if c not in ("project_id", "month", "last_paid_on")]
             frame[numeric] = frame[numeric].fillna(0).astype("int64")
             frame["unpaid_cents"] = (frame["payable_cents"] - frame["paid_cents"]).clip(lower=0)
             return frame
@@ -257,6 +308,119 @@ class ScanContext:
             return frame
 
         return self._cached("roster_months", build)
+
+    def payroll_exceptions(self) -> pd.DataFrame:
+        """The payroll lines, up to the scan's month, that worker-level checks look at, read in
+        one pass: lines of months before the scan's owed (payable above what was paid by the
+        scan date), lines that may be payable below their minimum wage (below the highest
+        monthly minimum of the table prorated by their days worked, ``below_minimum_wage``),
+        and lines paid by the scan date outside the wage account.
+
+        Columns: project_id, month, id_number, worker_name, payable_cents, paid_cents (paid
+        by the scan date), paid_on (datetime64, <NaT> unless paid by then), paid_via,
+        worked_tenths (days worked in tenths, <NA> when not given), roster_days (for a line
+        with no days worked: the worker's days present on the project's roster that month,
+        <NA> when there is no such row).
+        """
+
+        def build() -> pd.DataFrame:
+            paid = "CASE WHEN paid_on IS NOT NULL AND paid_on <= :as_of THEN wage_paid ELSE 0 END"
+            minimums = self.minimum_wages()["monthly_cents"]
+            # payable * 100 < round(highest * min(days, 21.75) / 21.75) implies, times 2175,
+            # payable * 217500 < highest * min(days, 21.75) * 100 + 1087.5 (days unknown: a
+            # full month).
+            prorated_highest = (
+                ":highest_minimum_cents * (CASE WHEN days_worked < 21.75 "
+                "THEN days_worked * 100 ELSE 2175 END) + 1088"
+            )
+            frame = self.query(
+                f"""
+                SELECT project_id, month, id_number, worker_name,
+                       {cents("wage_payable")} AS payable_cents, {cents(paid)} AS paid_cents,
+                       CASE WHEN wage_paid > 0 AND paid_on <= :as_of THEN paid_on END AS paid_on,
+                       paid_via, CAST(ROUND(days_worked * 10) AS INTEGER) AS worked_tenths,
+                       CASE WHEN days_worked IS NULL THEN (
+                           SELECT r.days_present FROM roster_entries r
+                           WHERE r.project_id = p.project_id AND r.month = p.month
+                             AND r.id_number = p.id_number
+                       ) END AS roster_days
+                FROM payroll_lines p
+                WHERE {up_to_scan_month("month")}
+                  AND ((month < :as_of_month AND wage_payable > {paid})
+                       OR wage_payable * 217500 < {prorated_highest}
+                       OR (paid_via <> 'account' AND wage_paid > 0 AND paid_on <= :as_of))
+                """,
+                highest_minimum_cents=int(minimums.max()) if len(minimums) else 0,
+            )
+            frame["paid_on"] = _dates(frame["paid_on"])
+            for column in ("worked_tenths", "roster_days"):
+                frame[column] = frame[column].astype("Int64")
+            return frame
+
+        return self._cached("payroll_exceptions", build)
+
+    def roster_mismatches(self) -> pd.DataFrame:
+        """Payroll lines, up to the scan's month, checked against the roster of their project
+        and month in one join pass: lines with no roster row, lines whose roster row shows no
+        day present, and, in months before the scan's, lines of workers with days present
+        paid nothing by the scan date.
+
+        With the line counts of ``payroll_months`` and the attended workers of
+        ``roster_months`` this also tells, per project and month, how many attended workers
+        have no payroll line: attended - (lines - lines with no roster row - lines whose row
+        shows no day).
+
+        Columns: project_id, month, id_number, worker_name, days_present (<NA> when the
+        roster has no row), payable_cents, paid_cents (paid by the scan date).
+        """
+
+        def build() -> pd.DataFrame:
+            paid = (
+                "CASE WHEN p.paid_on IS NOT NULL AND p.paid_on <= :as_of "
+                "THEN p.wage_paid ELSE 0 END"
+            )
+            frame = self.query(
+                f"""
+                SELECT p.project_id, p.month, p.id_number, p.worker_name, r.days_present,
+                       {cents("p.wage_payable")} AS payable_cents, {cents(paid)} AS paid_cents
+                FROM payroll_lines p
+                LEFT JOIN roster_entries r
+                  ON r.project_id = p.project_id AND r.month = p.month
+                 AND r.id_number = p.id_number
+                WHERE {up_to_scan_month("p.month")}
+                  AND (r.id IS NULL OR r.days_present = 0
+                       OR (p.month < :as_of_month
+                           AND (p.wage_paid = 0 OR p.paid_on IS NULL OR p.paid_on > :as_of)))
+                """
+            )
+            frame["days_present"] = frame["days_present"].astype("Int64")
+            return frame
+
+        return self._cached("roster_mismatches", build)
+
+    def workers_on_several_projects(self, table: str) -> pd.DataFrame:
+        """Worker-months in which one worker has rows on two or more projects of ``table``
+        (``payroll_lines`` or ``roster_entries``: one row per project, month and worker), up
+        to the scan's month, counted from the worker index alone.
+
+        Columns: id_number, month, projects.
+        """
+        if table not in ("payroll_lines", "roster_entries"):
+            raise ValueError(f"no worker index on {table!r}")
+
+        def build() -> pd.DataFrame:
+            frame = self.query(
+                f"""
+                SELECT id_number, month, COUNT(*) AS projects FROM {table}
+                WHERE month <= :as_of_month
+                GROUP BY id_number, month
+                HAVING COUNT(*) > 1
+                """
+            )
+            frame["projects"] = frame["projects"].astype("int64")
+            return frame
+
+        return self._cached(f"workers_on_several_projects:{table}", build)
 
     # -- the wage account ------------------------------------------------------------------
 

@@ -25,6 +25,9 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest
 
+bench-scan: $(STAMP)
+	$(BIN)/python bench/bench_scan.py
+
 bench-import: $(STAMP)
 	$(BIN)/python bench/bench_import.py
 

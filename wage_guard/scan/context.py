@@ -208,20 +208,18 @@ class ScanContext:
         return self._cached("project_months", build)
 
     def _last_data_month(self) -> pd.Series:
-        frame = self.query(
-            """
-            SELECT project_id, MAX(month) AS month FROM (
-                SELECT project_id, MAX(month) AS month FROM roster_entries
-                WHERE month <= :as_of_month GROUP BY project_id
-                UNION ALL
-                SELECT project_id, MAX(month) AS month FROM payroll_lines
-                WHERE month <= :as_of_month GROUP BY project_id
-            ) data GROUP BY project_id
-            """
+        """Each project's last month with roster or payroll data, from the cached monthly
+        extracts (no further pass over the big tables)."""
+        months = pd.concat(
+            [
+                self.roster_months()[["project_id", "month"]],
+                self.payroll_months()[["project_id", "month"]],
+            ]
         )
-        if frame.empty:
+        if months.empty:
             return pd.Series(dtype="object")
-        return pd.Series((frame["month"] + "-01").to_numpy(), index=frame["project_id"].to_numpy())
+        last = months.groupby("project_id")["month"].max()
+        return last.astype(str) + "-01"
 
     # -- payroll and roster ----------------------------------------------------------------
 
@@ -318,9 +316,7 @@ class ScanContext:
 
         Columns: project_id, month, id_number, worker_name, payable_cents, paid_cents (paid
         by the scan date), paid_on (datetime64, <NaT> unless paid by then), paid_via,
-        worked_tenths (days worked in tenths, <NA> when not given), roster_days (for a line
-        with no days worked: the worker's days present on the project's roster that month,
-        <NA> when there is no such row).
+        worked_tenths (days worked in tenths, <NA> when not given).
         """
 
         def build() -> pd.DataFrame:
@@ -338,13 +334,8 @@ class ScanContext:
                 SELECT project_id, month, id_number, worker_name,
                        {cents("wage_payable")} AS payable_cents, {cents(paid)} AS paid_cents,
                        CASE WHEN wage_paid > 0 AND paid_on <= :as_of THEN paid_on END AS paid_on,
-                       paid_via, CAST(ROUND(days_worked * 10) AS INTEGER) AS worked_tenths,
-                       CASE WHEN days_worked IS NULL THEN (
-                           SELECT r.days_present FROM roster_entries r
-                           WHERE r.project_id = p.project_id AND r.month = p.month
-                             AND r.id_number = p.id_number
-                       ) END AS roster_days
-                FROM payroll_lines p
+                       paid_via, CAST(ROUND(days_worked * 10) AS INTEGER) AS worked_tenths
+                FROM payroll_lines
                 WHERE {up_to_scan_month("month")}
                   AND ((month < :as_of_month AND wage_payable > {paid})
                        OR wage_payable * 217500 < {prorated_highest}
@@ -353,8 +344,7 @@ class ScanContext:
                 highest_minimum_cents=int(minimums.max()) if len(minimums) else 0,
             )
             frame["paid_on"] = _dates(frame["paid_on"])
-            for column in ("worked_tenths", "roster_days"):
-                frame[column] = frame[column].astype("Int64")
+            frame["worked_tenths"] = frame["worked_tenths"].astype("Int64")
             return frame
 
         return self._cached("payroll_exceptions", build)

@@ -26,9 +26,6 @@ from wage_guard.scan.calendar import month_index
 from wage_guard.scan.context import ScanContext, cents, up_to_scan_month
 from wage_guard.scan.model import CheckParams, empty_findings, listed_workers, register, yuan
 
-# Payroll lines one worker usually has in a month (a change of site gives two).
-_LINES_PER_MONTH = 2
-
 
 class Params(CheckParams):
     monthly_cap: Decimal = Field(Decimal("50000"), gt=0)
@@ -39,22 +36,27 @@ class Params(CheckParams):
 def abnormal_high_pay(context: ScanContext, params: Params) -> pd.DataFrame:
     """Workers paid more than the monthly cap in a month or the yearly cap in a year."""
     monthly_cap, yearly_cap = _cents(params.monthly_cap), _cents(params.yearly_cap)
-    # Candidates, found without summing every worker's year: a worker with at most
-    # _LINES_PER_MONTH lines in each month of a year has at most 12 * _LINES_PER_MONTH lines
-    # in it, so a year over the cap has a line over yearly_cap / (12 * _LINES_PER_MONTH);
-    # workers with more lines in some month are read whatever they were paid.
-    floor = min(monthly_cap, yearly_cap // (12 * _LINES_PER_MONTH))
-    paid_much = context.query(
+    # Candidates, found without summing every worker's year. A worker paid more than the
+    # yearly cap in a year has in it a line over a twelfth of the cap if no month of it
+    # has two lines, over a 24th if no month has three, or else a month with three lines.
+    paid = context.query(
         f"""
-        SELECT id_number, substr(month, 1, 4) AS year FROM payroll_lines
+        SELECT id_number, substr(month, 1, 4) AS year, {cents("wage_paid")} AS paid_cents
+        FROM payroll_lines
         WHERE {up_to_scan_month("month")} AND wage_paid * 100 > :floor AND paid_on <= :as_of
         """,
-        floor=floor,
+        floor=min(monthly_cap, yearly_cap // 24),
     )
     several = context.workers_on_several_projects("payroll_lines")
-    several = several[several["projects"] > _LINES_PER_MONTH]
+    several = several.assign(year=several["month"].str.slice(0, 4))
+    keys = ["id_number", "year"]
+    twice = several[keys]
     candidates = pd.concat(
-        [paid_much, several.assign(year=several["month"].str.slice(0, 4))[["id_number", "year"]]]
+        [
+            paid.loc[paid["paid_cents"] > min(monthly_cap, yearly_cap // 12), keys],
+            paid[keys].merge(twice),
+            several.loc[several["projects"] > 2, keys],
+        ]
     ).drop_duplicates()
     if candidates.empty:
         return empty_findings()

@@ -85,7 +85,6 @@ EXTRACTS: dict[str, Callable[[ScanContext], Any]] = {
     "projects": lambda c: c.projects(),
     "project_months": lambda c: c.project_months(),
     "payroll_months": lambda c: c.payroll_months(),
-    "payroll_payments": lambda c: c.payroll_payments(),
     "roster_months": lambda c: c.roster_months(),
     "payroll_exceptions": lambda c: c.payroll_exceptions(),
     "roster_mismatches": lambda c: c.roster_mismatches(),

@@ -262,29 +262,6 @@ class ScanContext:
 
         return self._cached("payroll_months", build)
 
-    def payroll_payments(self) -> pd.DataFrame:
-        """Payments per project, month, pay date and channel (pay dates are few per month).
-
-        Columns: project_id, month, paid_on (datetime64), paid_via, lines, paid_cents.
-        """
-
-        def build() -> pd.DataFrame:
-            frame = self.query(
-                f"""
-                SELECT project_id, month, paid_on, paid_via, COUNT(*) AS lines,
-                       {cents("SUM(wage_paid)")} AS paid_cents
-                FROM payroll_lines
-                WHERE month <= :as_of_month AND wage_paid > 0
-                  AND paid_on IS NOT NULL AND paid_on <= :as_of
-                GROUP BY project_id, month, paid_on, paid_via
-                """
-            )
-            frame["paid_on"] = _dates(frame["paid_on"])
-            frame[["lines", "paid_cents"]] = frame[["lines", "paid_cents"]].astype("int64")
-            return frame
-
-        return self._cached("payroll_payments", build)
-
     def roster_months(self) -> pd.DataFrame:
         """Roster per project and month. Columns: project_id, month, rows, attended
         (workers with days present > 0), days (total days present)."""

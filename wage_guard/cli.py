@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from wage_guard.config import ConfigError, load_settings
+from wage_guard.console import app_context, err_console
 from wage_guard.context import AppContext
 
 app = typer.Typer(
@@ -24,8 +24,6 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Create or upgrade the database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-
-err_console = Console(stderr=True)
 
 
 @app.callback()
@@ -45,18 +43,10 @@ def main_callback(
     try:
         settings = load_settings(config)
     except ConfigError as exc:
-        err_console.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
+        err_console.print(f"[red]error:[/red] {exc}", markup=True)
         raise typer.Exit(2) from exc
     ctx.obj = AppContext(settings)
     ctx.call_on_close(ctx.obj.close)
-
-
-def app_context(ctx: typer.Context) -> AppContext:
-    """The context made by the callback, found from any sub-command."""
-    obj = ctx.find_object(AppContext)
-    if obj is None:  # pragma: no cover - the callback always runs first
-        raise RuntimeError("settings were not loaded")
-    return obj
 
 
 @db_app.command("upgrade")

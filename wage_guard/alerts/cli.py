@@ -8,7 +8,6 @@ service (and pandas) are imported by the commands, not when the command line sta
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -21,28 +20,23 @@ from rich.console import Console
 from rich.table import Table
 
 from wage_guard.alerts.schemas import ACKNOWLEDGE_DAYS, MAX_SNOOZE_DAYS, Action
+from wage_guard.console import app_context, err_console, stdout_console
 from wage_guard.errors import DomainError
 
 if TYPE_CHECKING:
-    from wage_guard.context import AppContext
+    pass
 
 alerts_app = typer.Typer(help="List, read and act on warnings (预警).", no_args_is_help=True)
 
 LEVEL_STYLES = {"red": "red", "orange": "dark_orange", "yellow": "yellow", "green": "green"}
-# Width of tables written to a file or a pipe, where no terminal says how wide to be.
+# Alert tables carry messages: wider than the other commands' when written to a pipe.
 PIPED_WIDTH = 160
 UNTIL_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
 
 def console() -> Console:
     """Standard output at the terminal's width, or ``PIPED_WIDTH`` when it is no terminal."""
-    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
-
-
-def app_context(ctx: typer.Context) -> AppContext:
-    from wage_guard.cli import app_context
-
-    return app_context(ctx)
+    return stdout_console(PIPED_WIDTH)
 
 
 @contextmanager
@@ -51,9 +45,7 @@ def refusals() -> Iterator[None]:
     try:
         yield
     except DomainError as exc:
-        from wage_guard.cli import err_console
-
-        err_console.print(f"[red]error:[/red] {exc.message}", markup=True, highlight=False)
+        err_console.print(f"[red]error:[/red] {exc.message}", markup=True)
         raise typer.Exit(1) from exc
 
 

@@ -6,7 +6,6 @@ that it never touches a deployment's database.
 
 from __future__ import annotations
 
-import sys
 import time
 from collections import Counter
 from datetime import date
@@ -14,10 +13,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
 from wage_guard.config import ImportSettings, Settings
+from wage_guard.console import stdout_console
 from wage_guard.db import make_engine, make_session_factory
 from wage_guard.db.migrate import upgrade
 from wage_guard.demo.generate import SCALES, generate
@@ -28,10 +27,6 @@ from wage_guard.scan.service import run_scan
 
 DATABASE_FILE = "wage_guard.db"
 RISKIEST_SHOWN = 10
-
-
-def _console() -> Console:
-    return Console(highlight=False, width=None if sys.stdout.isatty() else 140)
 
 
 def _fresh_database(out: Path) -> str:
@@ -94,7 +89,7 @@ def _riskiest(engine: sa.Engine) -> Table:
 
 def run_demo(*, out: Path, seed: int, as_of: date, settings: Settings | None) -> None:
     """Generate, import, scan and report, printing each step."""
-    console = _console()
+    console = stdout_console()
     started = time.perf_counter()
     manifest = generate(SCALES["small"], seed=seed, out=out, as_of=as_of)
     counts = manifest["counts"]

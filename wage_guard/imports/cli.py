@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from wage_guard.console import app_context, err_console
 from wage_guard.imports.kinds import KINDS, Kind
 
 if TYPE_CHECKING:
@@ -30,8 +31,6 @@ import_app = typer.Typer(
     help="Import a file of projects, roster, payroll, escrow or minimum wages.",
     no_args_is_help=True,
 )
-
-err_console = Console(stderr=True, highlight=False)
 
 
 def _submitter() -> str | None:
@@ -120,7 +119,6 @@ def _command(kind: Kind) -> Callable[..., None]:
             bool, typer.Option("--json", help="Print the report as one JSON object.")
         ] = False,
     ) -> None:
-        from wage_guard.cli import app_context
         from wage_guard.imports.service import import_file
 
         context = app_context(ctx)

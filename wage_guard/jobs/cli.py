@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from wage_guard.console import app_context
 from wage_guard.jobs.claims import JobRun, Outcome, new_owner
 from wage_guard.jobs.nightly import catch_up, housekeeping
 from wage_guard.jobs.scheduler import run_scheduler
@@ -28,8 +29,6 @@ def scheduler_command(
 ) -> None:
     """Run the nightly scan on scan.cron in scan.time_zone, catching up missed nights at start,
     and housekeeping every 15 minutes, until SIGINT or SIGTERM. Run one per deployment."""
-    from wage_guard.cli import app_context
-
     context = app_context(ctx)
     logging.basicConfig(
         level=context.settings.log_level,

@@ -7,7 +7,6 @@ command line starts.
 from __future__ import annotations
 
 import json
-import sys
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -15,11 +14,10 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
 from wage_guard.config import Settings
-from wage_guard.context import AppContext
+from wage_guard.console import app_context, err_console, stdout_console
 from wage_guard.masking import mask_ids_in_text
 
 if TYPE_CHECKING:
@@ -31,22 +29,6 @@ rules_app = typer.Typer(help="List and validate the rule pack.", no_args_is_help
 
 # Most severe first, as inspectors read them.
 LEVEL_STYLES = {"red": "red", "orange": "dark_orange", "yellow": "yellow"}
-
-# Width of the tables written to a file or a pipe (a log, cron mail): room for every column.
-PIPED_WIDTH = 140
-
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _app_context(ctx: typer.Context) -> AppContext:
-    from wage_guard.cli import app_context
-
-    return app_context(ctx)
-
-
-def _stdout() -> Console:
-    """Standard output at the terminal's width, or ``PIPED_WIDTH`` when it is no terminal."""
-    return Console(highlight=False, width=None if sys.stdout.isatty() else PIPED_WIDTH)
 
 
 def _fail(message: str, code: int) -> typer.Exit:
@@ -103,7 +85,7 @@ def scan_command(
     """Scan the data and raise, update or resolve warnings. Exits 1 unless every rule ran."""
     from wage_guard.scan.service import run_scan
 
-    context = _app_context(ctx)
+    context = app_context(ctx)
     rules = _rule_pack(context.settings)
     if rule_ids:
         rules = _select(rules, rule_ids)
@@ -146,7 +128,7 @@ def print_summary(summary: ScanSummary) -> None:
             f"{stats.seconds:.2f}",
             stats.error.split(":", 1)[0].rsplit(".", 1)[-1] if stats.error else "",
         )
-    _stdout().print(table)
+    stdout_console().print(table)
     for rule_id, stats in summary.rules.items():
         if stats.error:
             err_console.print(f"[red]{rule_id} failed:[/red] {stats.error}", markup=True)
@@ -158,7 +140,7 @@ def rules_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print the rules as JSON.")] = False,
 ) -> None:
     """List the rules: id, check, mode, titles, level ladder and parameters."""
-    rules = _rule_pack(_app_context(ctx).settings)
+    rules = _rule_pack(app_context(ctx).settings)
     if as_json:
         listing = [
             {
@@ -191,7 +173,7 @@ def rules_list(
             "\n".join(_describe_step(step) for step in rule.rule.ladder),
             "\n".join(f"{name}={json.dumps(value)}" for name, value in params.items()),
         )
-    _stdout().print(table)
+    stdout_console().print(table)
 
 
 def _describe_step(step: LadderStep) -> str:
@@ -211,5 +193,5 @@ def rules_validate(
     ] = None,
 ) -> None:
     """Load the configured rule pack, and FOLDER with it: OK with the count, or every error."""
-    rules = _rule_pack(_app_context(ctx).settings, [folder] if folder else None)
-    _stdout().print(f"OK: {len(rules)} rules")
+    rules = _rule_pack(app_context(ctx).settings, [folder] if folder else None)
+    stdout_console().print(f"OK: {len(rules)} rules")

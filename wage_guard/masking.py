@@ -8,6 +8,7 @@ row) shows a full value.
 from __future__ import annotations
 
 import re
+import traceback
 
 import pandas as pd
 
@@ -50,3 +51,8 @@ def mask_ids_series(values: pd.Series) -> pd.Series:
 def mask_ids_in_text(text: str) -> str:
     """Every 18-character resident ID inside free text, masked."""
     return _ID_IN_TEXT.sub(lambda m: f"{m.group(1)}********{m.group(2)[-4:]}", text)
+
+
+def describe_error(exc: BaseException) -> str:
+    """An exception's type and message on one line, with any ID number in it masked."""
+    return mask_ids_in_text("".join(traceback.format_exception_only(exc)).strip())

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from wage_guard.db import utcnow
-from wage_guard.masking import mask_ids_in_text
+from wage_guard.masking import describe_error, mask_ids_in_text
 from wage_guard.scan.orm import JobClaim
 from wage_guard.scan.schemas import ScanSummary
 
@@ -283,7 +283,7 @@ def run_claimed(
         log.warning("%s for %s: %s", job, as_of, exc)
         return JobRun(job, as_of, Outcome.LOST, error=str(exc))
     except Exception as exc:
-        error = mask_ids_in_text("".join(traceback.format_exception_only(exc)).strip())
+        error = describe_error(exc)
         trace = mask_ids_in_text("".join(traceback.format_exception(exc)))
         log.error("%s for %s failed: %s", job, as_of, trace)
         finish(engine, held, status=ClaimStatus.FAILED)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from wage_guard.alerts.service import reconcile, refresh_project_risk
 from wage_guard.db import make_session_factory, utcnow
-from wage_guard.masking import mask_ids_in_text
+from wage_guard.masking import describe_error, mask_ids_in_text
 from wage_guard.scan.context import ScanContext
 from wage_guard.scan.model import Mode
 from wage_guard.scan.orm import ScanRun
@@ -88,7 +88,7 @@ def run_scan(
             _commit(session, guard)
         except BaseException as exc:
             session.rollback()
-            error = _describe(exc)
+            error = describe_error(exc)
             log.error("scan run %s failed: %s\n%s", run_id, error, _traceback_summary(exc))
             _record_failure(session, run_id, error=error, at=now())
             raise
@@ -158,7 +158,7 @@ def _run_rule(
         )
     except Exception as exc:
         session.rollback()
-        error = _describe(exc)
+        error = describe_error(exc)
         trace = _traceback_summary(exc)
         log.error("scan run %s: rule %s failed: %s\n%s", run_id, rule.id, error, trace)
         return RuleStats(mode=mode, seconds=_since(started), error=error, traceback=trace)
@@ -177,11 +177,6 @@ def _run_rule(
 
 def _since(started: float) -> float:
     return round(time.perf_counter() - started, 3)
-
-
-def _describe(exc: BaseException) -> str:
-    """The exception's type and message, with any ID number in it masked (RELIABILITY 24)."""
-    return mask_ids_in_text("".join(traceback.format_exception_only(exc)).strip())
 
 
 def _traceback_summary(exc: BaseException) -> str:

@@ -64,6 +64,28 @@ class ScanSettings(BaseModel):
         return value
 
 
+class ServerSettings(BaseModel):
+    """The API server (``wage-guard serve``): where it listens and how pages sign sessions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    workers: Annotated[int, Field(ge=1, le=64)] = 1
+    # Signs the pages' session cookies; empty: a new random key at each start, so sessions
+    # end when the server restarts and several workers cannot share them.
+    secret_key: str = ""
+    # Served over HTTPS: session cookies are sent only over it.
+    https: bool = False
+
+    @field_validator("secret_key")
+    @classmethod
+    def _strong_secret(cls, value: str) -> str:
+        if value and (len(value) < 32 or value.lower() in {"changeme", "secret", "change-me"}):
+            raise ValueError("at least 32 characters of a random value (or empty)")
+        return value
+
+
 class Settings(BaseSettings):
     """Every setting of a wage_guard deployment; see ``config.example.toml``."""
 
@@ -77,6 +99,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     imports: ImportSettings = Field(default_factory=ImportSettings)
     scan: ScanSettings = Field(default_factory=ScanSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
 
     @field_validator("database_url")
     @classmethod

@@ -6,7 +6,9 @@ is a stable machine-readable name, the message a sentence for a person.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
 
 
 class DomainError(Exception):
@@ -18,6 +20,13 @@ class DomainError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class Unauthorized(DomainError):
+    """No credentials, or credentials that identify no one (unknown or revoked token)."""
+
+    status_code = 401
+    code = "unauthorized"
 
 
 class NotFound(DomainError):
@@ -46,3 +55,25 @@ class InvalidInput(DomainError):
 
     status_code = 422
     code = "invalid_input"
+
+
+class TooLarge(DomainError):
+    """A request body over the configured limit."""
+
+    status_code = 413
+    code = "too_large"
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable ``code``, a sentence for a person, and structured ``details``
+    (for a validation error, each offending field)."""
+
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The one shape of every error the API answers with."""
+
+    error: ErrorDetail

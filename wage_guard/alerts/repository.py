@@ -34,6 +34,7 @@ ALERT_SORTS: dict[str, tuple[Any, ...]] = {
         Alert.first_seen,
         Alert.id,
     ),
+    "level": (LEVEL_RANK.desc(), Alert.last_seen.desc(), Alert.id.desc()),
     "newest": (Alert.first_seen.desc(), Alert.id.desc()),
     "oldest": (Alert.first_seen, Alert.id),
     "last_seen": (Alert.last_seen.desc(), Alert.id.desc()),
@@ -216,7 +217,8 @@ def _scoped(
     return statement
 
 
-def _alerts_select() -> Select[*tuple[Any, ...]]:
+def _alerts_select(*, with_evidence: bool = True) -> Select[*tuple[Any, ...]]:
+    evidence = (Alert.evidence,) if with_evidence else ()
     return sa.select(
         Alert.id,
         Alert.rule_id.label("rule"),
@@ -236,7 +238,7 @@ def _alerts_select() -> Select[*tuple[Any, ...]]:
         Alert.workers_affected,
         Alert.message_zh,
         Alert.message_en,
-        Alert.evidence,
+        *evidence,
         Alert.version,
     ).join(Project, Project.id == Alert.project_id)
 
@@ -257,6 +259,7 @@ def list_alerts(
     offset: int,
     districts_scope: Sequence[str] | None,
     credit_codes_scope: Sequence[str] | None,
+    with_evidence: bool = True,
 ) -> tuple[list[sa.RowMapping], int]:
     """One page of alerts matching every filter given, and how many match in all."""
     conditions: list[ColumnElement[bool]] = [Alert.status.in_(list(statuses))]
@@ -282,7 +285,7 @@ def list_alerts(
             )
         )
     statement = _scoped(
-        _alerts_select().where(*conditions),
+        _alerts_select(with_evidence=with_evidence).where(*conditions),
         districts_scope=districts_scope,
         credit_codes_scope=credit_codes_scope,
     )

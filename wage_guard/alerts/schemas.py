@@ -45,9 +45,9 @@ class AlertEventRead(BaseModel):
     scan_run_id: int | None
 
 
-class AlertRead(BaseModel):
-    """An alert with its project; ``subject`` is the wage month ``YYYY-MM`` or None for the
-    project itself, ``arrears`` exact yuan, ``evidence`` already masked by its check."""
+class AlertSummary(BaseModel):
+    """An alert with its project, as a queue lists it; ``subject`` is the wage month
+    ``YYYY-MM`` or None for the project itself, ``arrears`` exact yuan."""
 
     id: int
     rule: str
@@ -67,8 +67,13 @@ class AlertRead(BaseModel):
     workers_affected: int | None
     message_zh: str
     message_en: str
-    evidence: dict[str, Any]
     version: int
+
+
+class AlertRead(AlertSummary):
+    """An alert with its evidence (already masked by its check)."""
+
+    evidence: dict[str, Any]
 
 
 class AlertDetail(AlertRead):
@@ -80,7 +85,7 @@ class AlertDetail(AlertRead):
 class AlertList(BaseModel):
     """One page of alerts and how many match in all."""
 
-    items: list[AlertRead]
+    items: list[AlertSummary]
     total: int
     limit: int
     offset: int

@@ -30,6 +30,7 @@ from wage_guard.alerts.schemas import (
     AlertDetail,
     AlertEventRead,
     AlertRead,
+    AlertSummary,
 )
 from wage_guard.db import utcnow
 from wage_guard.errors import Conflict, InvalidInput, NotFound
@@ -553,13 +554,15 @@ def list_alerts(
     offset: int = 0,
     districts_scope: Sequence[str] | None = None,
     credit_codes_scope: Sequence[str] | None = None,
-) -> tuple[list[AlertRead], int]:
+    with_evidence: bool = True,
+) -> tuple[list[AlertSummary], int]:
     """A page of alerts, riskiest first by default, and how many match in all.
 
     ``status`` is one or more statuses or a group (``active``: not closed, the default;
     ``closed``; ``all``). ``month_from``/``month_to`` keep alerts about wage months in that
     range. ``text`` searches the messages and the project's name and code. A scope of None
     does not limit; a list keeps only projects in those districts or of those contractors.
+    Each alert is an ``AlertRead`` with its evidence, or only its summary without it.
     """
     groups = _choices(status or "active", [*STATUS_GROUPS, *NOT_CLOSED, *CLOSED], "status")
     statuses = sorted({s for g in groups for s in STATUS_GROUPS.get(g, (g,))})
@@ -585,8 +588,10 @@ def list_alerts(
         offset=offset,
         districts_scope=districts_scope,
         credit_codes_scope=credit_codes_scope,
+        with_evidence=with_evidence,
     )
-    return [AlertRead.model_validate(dict(row)) for row in rows], total
+    model = AlertRead if with_evidence else AlertSummary
+    return [model.model_validate(dict(row)) for row in rows], total
 
 
 def get_alert(

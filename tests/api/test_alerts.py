@@ -1,0 +1,115 @@
+"""The warning queue over HTTP: list, detail, actions with versions, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from tests.api.conftest import World
+
+
+def test_list_is_scoped_to_the_callers_projects(client: TestClient, world: World) -> None:
+    everyone = client.get("/api/v1/alerts?limit=500", headers=world.headers("inspector")).json()
+    codes = {item["project_code"] for item in everyone["items"]}
+    assert codes == {"P1", "P2"}
+    assert everyone["total"] == len(everyone["items"])
+    for user, expected in (("inspector_heping", {"P1"}), ("contractor2", {"P2"})):
+        page = client.get("/api/v1/alerts?limit=500", headers=world.headers(user)).json()
+        assert {item["project_code"] for item in page["items"]} == expected
+
+
+def test_detail_outside_scope_is_404(client: TestClient, world: World) -> None:
+    own, other = world.alerts["P1"][0], world.alerts["P2"][0]
+    headers = world.headers("contractor1")
+    assert client.get(f"/api/v1/alerts/{own}", headers=headers).status_code == 200
+    missing = client.get(f"/api/v1/alerts/{other}", headers=headers)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_acknowledge_then_a_stale_version_conflicts(client: TestClient, world: World) -> None:
+    alert_id = world.alerts["P1"][0]
+    headers = world.headers("inspector")
+    seen = client.get(f"/api/v1/alerts/{alert_id}", headers=headers).json()
+    body = {"action": "acknowledge", "reason": "核查中", "version": seen["version"]}
+    done = client.post(f"/api/v1/alerts/{alert_id}/actions", json=body, headers=headers)
+    assert done.status_code == 200, done.text
+    after = done.json()
+    assert after["status"] == "acknowledged"
+    assert after["version"] == seen["version"] + 1
+    assert after["events"][-1]["actor"] == "inspector"
+    assert after["events"][-1]["reason"] == "核查中"
+    stale = client.post(f"/api/v1/alerts/{alert_id}/actions", json=body, headers=headers)
+    assert stale.status_code == 409
+    assert stale.json()["error"]["code"] == "conflict"
+
+
+def test_an_action_needs_a_reason(client: TestClient, world: World) -> None:
+    alert_id = world.alerts["P1"][0]
+    body = {"action": "comment", "reason": "   ", "version": 1}
+    answer = client.post(
+        f"/api/v1/alerts/{alert_id}/actions", json=body, headers=world.headers("inspector")
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["code"] == "invalid_input"
+
+
+def test_contractor_may_not_triage_or_export(client: TestClient, world: World) -> None:
+    headers = world.headers("contractor1")
+    alert_id = world.alerts["P1"][0]
+    body = {"action": "resolve", "reason": "paid", "version": 1}
+    assert (
+        client.post(f"/api/v1/alerts/{alert_id}/actions", json=body, headers=headers).status_code
+        == 403
+    )
+    assert client.get("/api/v1/alerts/export", headers=headers).status_code == 403
+
+
+def test_csv_export_is_masked_and_defanged(client: TestClient, world: World, engine) -> None:
+    import sqlalchemy as sa
+
+    from wage_guard.models import Project
+
+    with engine.begin() as conn:
+        conn.execute(sa.update(Project).where(Project.code == "P1").values(name="=HYPERLINK(1)"))
+    answer = client.get("/api/v1/alerts/export?format=csv", headers=world.headers("inspector"))
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    header, body = rows[0], rows[1:]
+    names = [row[header.index("项目名称 project name")] for row in body]
+    assert "'=HYPERLINK(1)" in names
+    assert len(body) == sum(len(ids) for ids in world.alerts.values())
+
+
+def test_xlsx_export_follows_the_filters(client: TestClient, world: World) -> None:
+    answer = client.get(
+        "/api/v1/alerts/export?format=xlsx&project=P2", headers=world.headers("inspector")
+    )
+    assert answer.status_code == 200
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    codes = {row[4] for row in rows[1:]}
+    assert codes == {"P2"}
+    assert len(rows) - 1 == len(world.alerts["P2"])
+
+
+def test_page_size_is_bounded(client: TestClient, world: World) -> None:
+    answer = client.get("/api/v1/alerts?limit=501", headers=world.headers("inspector"))
+    assert answer.status_code == 422
+
+
+def test_unknown_or_revoked_token_is_401(client: TestClient, world: World, engine) -> None:
+    assert client.get("/api/v1/alerts").status_code == 401
+    bad = client.get("/api/v1/alerts", headers={"Authorization": "Bearer wg_nope"})
+    assert bad.status_code == 401
+    assert bad.json()["error"]["code"] == "unauthorized"
+    from wage_guard.auth.service import get_user, revoke_tokens
+    from wage_guard.db import make_session_factory
+
+    with make_session_factory(engine)() as session, session.begin():
+        revoke_tokens(session, user=get_user(session, name="inspector"))
+    assert client.get("/api/v1/alerts", headers=world.headers("inspector")).status_code == 401

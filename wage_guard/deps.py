@@ -1,0 +1,73 @@
+"""What a route needs from the request: the context, a session, and the caller.
+
+The session is the request's transaction: committed when the route returns, rolled back
+when it raises. The caller comes from ``Authorization: Bearer <token>``; a missing,
+unknown or revoked token is 401 (RELIABILITY 25). ``requires(permission)`` refuses a role
+that may not use a function with 403 (RELIABILITY 23).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from wage_guard.auth.schemas import Permission
+from wage_guard.auth.service import Principal, authenticate
+from wage_guard.context import AppContext
+from wage_guard.errors import Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="An API token from `wage-guard users add`.")
+
+
+def get_context(request: Request) -> AppContext:
+    context: AppContext = request.app.state.context
+    return context
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """The request's transaction."""
+    with get_context(request).transaction() as session:
+        yield session
+
+
+# A stored object's id in a path: bounded so that no database is asked for an impossible one.
+IdPath = Annotated[int, Path(ge=1, le=2**53 - 1)]
+
+ContextDep = Annotated[AppContext, Depends(get_context)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller: from the bearer token, or from the pages' signed session."""
+    token = credentials.credentials if credentials is not None else None
+    if token is None:
+        token = getattr(request.state, "session_token", None)
+    if not token:
+        raise Unauthorized("send an API token: Authorization: Bearer <token>")
+    principal = authenticate(session, token=token)
+    if principal is None:
+        raise Unauthorized("the token is unknown or revoked")
+    request.state.principal = principal
+    return principal
+
+
+CallerDep = Annotated[Principal, Depends(get_principal)]
+
+
+def requires(permission: Permission) -> Callable[[Principal], Principal]:
+    """A dependency giving the caller, or 403 when its role may not use ``permission``."""
+
+    def check(principal: CallerDep) -> Principal:
+        principal.require(permission)
+        return principal
+
+    check.__name__ = f"requires_{permission.value}"
+    return check

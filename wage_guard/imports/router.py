@@ -1,0 +1,5 @@
+"""Routes of imports."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["imports"])

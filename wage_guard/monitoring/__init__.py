@@ -1,0 +1,1 @@
+"""Health and metrics: whether the service can do its job, and what it has been doing."""

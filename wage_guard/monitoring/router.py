@@ -1,0 +1,5 @@
+"""Routes of monitoring."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["monitoring"])

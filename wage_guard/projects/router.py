@@ -1,0 +1,5 @@
+"""Routes of projects."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["projects"])

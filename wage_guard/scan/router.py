@@ -1,0 +1,5 @@
+"""Routes of scan."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["scan"])

@@ -1,0 +1,5 @@
+"""Routes of workers."""
+
+from fastapi import APIRouter
+
+router = APIRouter(tags=["workers"])

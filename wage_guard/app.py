@@ -145,3 +145,11 @@ def _include_routers(app: FastAPI) -> None:
 
     for router in (auth, alerts, projects, workers, imports, scans, monitoring):
         app.include_router(router, prefix=API_PREFIX)
+
+
+def app_from_environment() -> FastAPI:
+    """The app from ``$WAGE_GUARD_CONFIG`` and ``WAGE_GUARD_*`` variables: the factory for
+    ``uvicorn --factory wage_guard.app:app_from_environment --workers N``."""
+    from wage_guard.config import load_settings
+
+    return create_app(AppContext(load_settings()))

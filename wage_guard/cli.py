@@ -77,11 +77,13 @@ def db_current(ctx: typer.Context) -> None:
 def _register_commands() -> None:
     """Attach the command groups that live beside their domain."""
     from wage_guard.alerts.cli import alerts_app
+    from wage_guard.auth.cli import tokens_app, users_app
     from wage_guard.demo.cli import demo_app
     from wage_guard.imports.cli import import_app
     from wage_guard.jobs.cli import scheduler_command
     from wage_guard.projects.cli import projects_app
     from wage_guard.scan.cli import rules_app, scan_command
+    from wage_guard.serve import serve_command
 
     app.add_typer(import_app, name="import")
     app.add_typer(alerts_app, name="alerts")
@@ -90,6 +92,9 @@ def _register_commands() -> None:
     app.command("scan")(scan_command)
     app.add_typer(rules_app, name="rules")
     app.command("scheduler")(scheduler_command)
+    app.add_typer(users_app, name="users")
+    app.add_typer(tokens_app, name="tokens")
+    app.command("serve")(serve_command)
 
 
 _register_commands()

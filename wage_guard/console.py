@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.console import Console
 
 from wage_guard.context import AppContext
+from wage_guard.errors import DomainError
 
 # Width of tables written to a file or a pipe (a log, cron mail), where no terminal says how
 # wide to be: room for every column.
@@ -27,3 +30,13 @@ def app_context(ctx: typer.Context) -> AppContext:
     if obj is None:  # pragma: no cover - the callback always runs first
         raise RuntimeError("settings were not loaded")
     return obj
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Print a domain error as one line on standard error and exit 1."""
+    try:
+        yield
+    except DomainError as exc:
+        err_console.print(f"[red]error:[/red] {exc.message}", markup=True)
+        raise typer.Exit(1) from exc

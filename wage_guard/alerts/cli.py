@@ -8,8 +8,7 @@ service (and pandas) are imported by the commands, not when the command line sta
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 from zoneinfo import ZoneInfo
@@ -20,8 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from wage_guard.alerts.schemas import ACKNOWLEDGE_DAYS, MAX_SNOOZE_DAYS, Action
-from wage_guard.console import app_context, err_console, stdout_console
-from wage_guard.errors import DomainError
+from wage_guard.console import app_context, refusals, stdout_console
 
 if TYPE_CHECKING:
     pass
@@ -37,16 +35,6 @@ UNTIL_FORMATS = ["%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 def console() -> Console:
     """Standard output at the terminal's width, or ``PIPED_WIDTH`` when it is no terminal."""
     return stdout_console(PIPED_WIDTH)
-
-
-@contextmanager
-def refusals() -> Iterator[None]:
-    """Print a domain error as one line on standard error and exit 1."""
-    try:
-        yield
-    except DomainError as exc:
-        err_console.print(f"[red]error:[/red] {exc.message}", markup=True)
-        raise typer.Exit(1) from exc
 
 
 def styled(level: str) -> str:

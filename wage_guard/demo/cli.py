@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from wage_guard.config import ScanSettings
+from wage_guard.config import ScanSettings, Settings
 from wage_guard.context import AppContext
 
 demo_app = typer.Typer(
@@ -91,13 +91,48 @@ def demo_command(
             "--as-of", formats=["%Y-%m-%d"], help="Date of the data and the scan; default today."
         ),
     ] = None,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve/--no-serve", help="Serve the pages and the API on the demo data at the end."
+        ),
+    ] = True,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to serve on [default: server.port].")
+    ] = None,
 ) -> None:
-    """Generate the small region, load it into a fresh SQLite database, scan it, and show the
-    warnings and the riskiest projects."""
+    """Generate the small region, load it into a fresh SQLite database, scan it, show the
+    warnings and the riskiest projects, then serve the pages on 127.0.0.1 with the tokens of
+    a demo inspector and a demo contractor."""
     if ctx.invoked_subcommand is not None:
         return
     from wage_guard.demo.run import run_demo
 
     context = ctx.find_object(AppContext)
-    settings = context.settings if context else None
-    run_demo(out=out, seed=seed, as_of=as_of.date() if as_of else today(ctx), settings=settings)
+    settings = context.settings if context else Settings()
+    result = run_demo(
+        out=out, seed=seed, as_of=as_of.date() if as_of else today(ctx), settings=settings
+    )
+    typer.echo("")
+    typer.echo("Sign in with these API tokens (also: Authorization: Bearer <token>):")
+    for user in result.users:
+        typer.echo(f"  {user.name} ({user.role}, {user.scope}): {user.token}")
+    if not serve:
+        return
+    _serve(settings.model_copy(update={"database_url": result.database_url}), port)
+
+
+def _serve(settings: Settings, port: int | None) -> None:
+    """Serve the app on 127.0.0.1 (this machine only) until interrupted."""
+    import uvicorn
+
+    from wage_guard.app import create_app
+
+    port = port or settings.server.port
+    typer.echo("")
+    typer.echo(f"Open http://127.0.0.1:{port}/ (API: http://127.0.0.1:{port}/docs); Ctrl-C stops.")
+    context = AppContext(settings)
+    try:
+        uvicorn.run(create_app(context), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        context.close()

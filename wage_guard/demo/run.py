@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -87,8 +88,57 @@ def _riskiest(engine: sa.Engine) -> Table:
     return table
 
 
-def run_demo(*, out: Path, seed: int, as_of: date, settings: Settings | None) -> None:
-    """Generate, import, scan and report, printing each step."""
+@dataclass(frozen=True)
+class DemoUser:
+    """A user made for the demo, with its token (printed so that a newcomer can sign in)."""
+
+    name: str
+    role: str
+    scope: str
+    token: str
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """Where the demo's database is and who may sign in to it."""
+
+    database_url: str
+    users: list[DemoUser]
+
+
+def _demo_users(engine: sa.Engine) -> list[DemoUser]:
+    """An inspector of every district, and the clerk of the contractor of the riskiest
+    project, so that both sides of the pages can be seen."""
+    from wage_guard.auth.service import create_user, issue_token
+    from wage_guard.projects.orm import Enterprise, Project
+
+    with make_session_factory(engine)() as session, session.begin():
+        credit_code, contractor = session.execute(
+            sa.select(Enterprise.credit_code, Enterprise.name)
+            .join(Project, Project.contractor_id == Enterprise.id)
+            .where(Enterprise.credit_code.is_not(None))
+            .order_by(
+                sa.case(
+                    {"red": 3, "orange": 2, "yellow": 1}, value=Project.risk_grade, else_=0
+                ).desc(),
+                Project.risk_score.desc(),
+            )
+            .limit(1)
+        ).one()
+        inspector = create_user(session, name="demo-inspector", role="inspector")
+        clerk = create_user(
+            session, name="demo-contractor", role="contractor", credit_codes=[str(credit_code)]
+        )
+        return [
+            DemoUser(
+                inspector.name, "inspector", "all districts", issue_token(session, user=inspector)
+            ),
+            DemoUser(clerk.name, "contractor", contractor, issue_token(session, user=clerk)),
+        ]
+
+
+def run_demo(*, out: Path, seed: int, as_of: date, settings: Settings | None) -> DemoResult:
+    """Generate, import, scan and report, printing each step; then make the demo's users."""
     console = stdout_console()
     started = time.perf_counter()
     manifest = generate(SCALES["small"], seed=seed, out=out, as_of=as_of)
@@ -131,6 +181,7 @@ def run_demo(*, out: Path, seed: int, as_of: date, settings: Settings | None) ->
     console.print(f"4. Scanned as of {as_of} with {len(rules)} rules:")
     print_summary(result)
     console.print(_riskiest(engine))
+    users = _demo_users(engine)
     engine.dispose()
     console.print(
         f"Done in {time.perf_counter() - started:.1f} s. The planted problems are listed in "
@@ -143,3 +194,4 @@ def run_demo(*, out: Path, seed: int, as_of: date, settings: Settings | None) ->
         "wage-guard projects list --sort risk",
     ):
         console.print(f"  {line}", markup=False)
+    return DemoResult(database_url=url, users=users)

@@ -10,8 +10,8 @@ import typer
 from rich import box
 from rich.table import Table
 
-from wage_guard.alerts.cli import console, refusals, styled
-from wage_guard.console import app_context
+from wage_guard.alerts.cli import console, styled
+from wage_guard.console import app_context, refusals
 
 projects_app = typer.Typer(help="Projects and their risk grades.", no_args_is_help=True)
 

@@ -113,3 +113,23 @@ def test_unknown_or_revoked_token_is_401(client: TestClient, world: World, engin
     with make_session_factory(engine)() as session, session.begin():
         revoke_tokens(session, user=get_user(session, name="inspector"))
     assert client.get("/api/v1/alerts", headers=world.headers("inspector")).status_code == 401
+
+
+def test_totals_follow_every_change(client: TestClient, world: World) -> None:
+    """The queue's total is remembered between requests, yet moves with each change."""
+    headers = world.headers("inspector")
+
+    def total(query: str) -> int:
+        return int(client.get(f"/api/v1/alerts?{query}", headers=headers).json()["total"])
+
+    before_open, before_closed = total("status=open"), total("status=closed")
+    assert total("status=open") == before_open
+    alert_id = world.alerts["P2"][0]
+    version = client.get(f"/api/v1/alerts/{alert_id}", headers=headers).json()["version"]
+    body = {"action": "resolve", "reason": "已支付", "version": version}
+    assert (
+        client.post(f"/api/v1/alerts/{alert_id}/actions", json=body, headers=headers).status_code
+        == 200
+    )
+    assert total("status=open") == before_open - 1
+    assert total("status=closed") == before_closed + 1

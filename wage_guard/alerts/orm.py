@@ -31,6 +31,31 @@ class Level(StrEnum):
     YELLOW = "yellow"
 
 
+LEVEL_RANKS = {"red": 3, "orange": 2, "yellow": 1}
+# The queue's order packed into one integer: level, then arrears in cents, then workers
+# (each capped to its bits), so that one index serves "riskiest first".
+_WORKER_BITS = 17
+_CENT_BITS = 44
+
+
+def queue_order(level: str, arrears: Any, workers: Any) -> int:
+    """An alert's place in the risk-ordered queue, smallest first: red before orange before
+    yellow, then the larger arrears, then the more workers (negative, so that the queue is
+    one ascending index)."""
+    cents = min(round(float(arrears or 0) * 100), (1 << _CENT_BITS) - 1)
+    people = min(int(workers or 0), (1 << _WORKER_BITS) - 1)
+    return -(
+        (LEVEL_RANKS.get(level, 0) << (_CENT_BITS + _WORKER_BITS))
+        + (max(cents, 0) << _WORKER_BITS)
+        + max(people, 0)
+    )
+
+
+def _default_queue_order(context: Any) -> int:
+    row = context.get_current_parameters()
+    return queue_order(row.get("level", ""), row.get("arrears"), row.get("workers_affected"))
+
+
 class Alert(Base):
     """A warning on one project about one subject (the project, a month).
 
@@ -60,8 +85,13 @@ class Alert(Base):
     message_zh: Mapped[str] = mapped_column(sa.Text, default="")
     message_en: Mapped[str] = mapped_column(sa.Text, default="")
     version: Mapped[int] = mapped_column(default=1)
+    # ``queue_order`` of level, arrears and workers; set on insert and by every change of them.
+    queue_order: Mapped[int] = mapped_column(
+        sa.BigInteger, default=_default_queue_order, server_default="0"
+    )
 
     __table_args__ = (
+        sa.Index("ix_alerts_queue", "queue_order", "first_seen", "id"),
         sa.CheckConstraint("level IN ('red', 'orange', 'yellow')", name="level"),
         sa.CheckConstraint(
             "status IN ('open', 'acknowledged', 'snoozed', 'resolved', 'dismissed')",

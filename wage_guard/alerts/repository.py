@@ -8,6 +8,8 @@ alert a person closed in the meantime is never touched by a scan.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -27,13 +29,8 @@ LEVEL_RANK = sa.case({"red": 3, "orange": 2, "yellow": 1}, value=Alert.level, el
 GRADE_RANK = sa.case({"red": 3, "orange": 2, "yellow": 1}, value=Project.risk_grade, else_=0)
 
 ALERT_SORTS: dict[str, tuple[Any, ...]] = {
-    "risk": (
-        LEVEL_RANK.desc(),
-        Alert.arrears.desc().nulls_last(),
-        Alert.workers_affected.desc().nulls_last(),
-        Alert.first_seen,
-        Alert.id,
-    ),
+    # ``queue_order`` packs level, arrears and workers: the order of one index, ix_alerts_queue.
+    "risk": (Alert.queue_order, Alert.first_seen, Alert.id),
     "level": (LEVEL_RANK.desc(), Alert.last_seen.desc(), Alert.id.desc()),
     "newest": (Alert.first_seen.desc(), Alert.id.desc()),
     "oldest": (Alert.first_seen, Alert.id),
@@ -199,6 +196,22 @@ def open_alert_id(session: Session, *, fingerprint: str) -> int | None:
 # -- reading ------------------------------------------------------------------------------------
 
 
+def _scope_conditions(
+    *, districts_scope: Sequence[str] | None, credit_codes_scope: Sequence[str] | None
+) -> list[ColumnElement[bool]]:
+    """Conditions on ``Project`` keeping the caller's districts and contractors (None: all)."""
+    conditions: list[ColumnElement[bool]] = []
+    if districts_scope is not None:
+        conditions.append(Project.district.in_(list(districts_scope)))
+    if credit_codes_scope is not None:
+        conditions.append(
+            Project.contractor_id.in_(
+                sa.select(Enterprise.id).where(Enterprise.credit_code.in_(list(credit_codes_scope)))
+            )
+        )
+    return conditions
+
+
 def _scoped(
     statement: Select[*tuple[Any, ...]],
     *,
@@ -206,15 +219,9 @@ def _scoped(
     credit_codes_scope: Sequence[str] | None,
 ) -> Select[*tuple[Any, ...]]:
     """Only the projects of the caller's districts and contractors (None: no limit)."""
-    if districts_scope is not None:
-        statement = statement.where(Project.district.in_(list(districts_scope)))
-    if credit_codes_scope is not None:
-        statement = statement.where(
-            Project.contractor_id.in_(
-                sa.select(Enterprise.id).where(Enterprise.credit_code.in_(list(credit_codes_scope)))
-            )
-        )
-    return statement
+    return statement.where(
+        *_scope_conditions(districts_scope=districts_scope, credit_codes_scope=credit_codes_scope)
+    )
 
 
 def _alerts_select(*, with_evidence: bool = True) -> Select[*tuple[Any, ...]]:
@@ -261,39 +268,115 @@ def list_alerts(
     credit_codes_scope: Sequence[str] | None,
     with_evidence: bool = True,
 ) -> tuple[list[sa.RowMapping], int]:
-    """One page of alerts matching every filter given, and how many match in all."""
+    """One page of alerts matching every filter given, and how many match in all.
+
+    Conditions on the project are sub-queries on ``alerts.project_id``, so that the count
+    reads the alerts alone and the page walks the queue's index, joining only its rows.
+    """
     conditions: list[ColumnElement[bool]] = [Alert.status.in_(list(statuses))]
     if levels is not None:
         conditions.append(Alert.level.in_(list(levels)))
     if rule is not None:
         conditions.append(Alert.rule_id == rule)
-    if project is not None:
-        conditions.append(Project.code == project)
-    if district is not None:
-        conditions.append(Project.district == district)
     if month_from is not None:
         conditions.append(Alert.subject >= month_from)
     if month_to is not None:
         conditions.append(Alert.subject <= month_to)
+    project_conditions = _scope_conditions(
+        districts_scope=districts_scope, credit_codes_scope=credit_codes_scope
+    )
+    if project is not None:
+        project_conditions.append(Project.code == project)
+    if district is not None:
+        project_conditions.append(Project.district == district)
+    if project_conditions:
+        conditions.append(Alert.project_id.in_(sa.select(Project.id).where(*project_conditions)))
     if text:
-        conditions.append(
+        named = sa.select(Project.id).where(
             sa.or_(
-                *(
-                    column.icontains(text, autoescape=True)
-                    for column in (Alert.message_zh, Alert.message_en, Project.name, Project.code)
-                )
+                Project.name.icontains(text, autoescape=True),
+                Project.code.icontains(text, autoescape=True),
             )
         )
-    statement = _scoped(
-        _alerts_select(with_evidence=with_evidence).where(*conditions),
-        districts_scope=districts_scope,
-        credit_codes_scope=credit_codes_scope,
+        conditions.append(
+            sa.or_(
+                Alert.message_zh.icontains(text, autoescape=True),
+                Alert.message_en.icontains(text, autoescape=True),
+                Alert.project_id.in_(named),
+            )
+        )
+    count = sa.select(sa.func.count()).select_from(Alert).where(*conditions)
+    # A message may change without an event, so a text search is always counted afresh.
+    total = session.execute(count).scalar_one() if text else _TOTALS.count(session, count)
+    page = (
+        sa.select(Alert.id)
+        .where(*conditions)
+        .order_by(*ALERT_SORTS[sort])
+        .limit(limit)
+        .offset(offset)
+        .subquery()
     )
-    total = session.execute(
-        sa.select(sa.func.count()).select_from(statement.order_by(None).subquery())
-    ).scalar_one()
-    rows = session.execute(statement.order_by(*ALERT_SORTS[sort]).limit(limit).offset(offset))
-    return list(rows.mappings()), total
+    statement = (
+        _alerts_select(with_evidence=with_evidence)
+        .join(page, page.c.id == Alert.id)
+        .order_by(*ALERT_SORTS[sort])
+    )
+    return list(session.execute(statement).mappings()), total
+
+
+class _Totals:
+    """How many alerts match a query, remembered until the alert store or the projects change.
+
+    Counting a queue of 100,000 alerts costs more than the page itself, and inspectors ask for
+    the same few queues again and again. A remembered total is used only while the store is
+    provably unchanged: every change of an alert's status or level appends an event and every
+    new alert has a new id (so the newest event and alert ids move), and every change of a
+    project's district, contractor or name comes with the import batch that wrote it (so the
+    newest project batch moves). Each total is keyed by the database, the query and its
+    parameters; the oldest are forgotten first.
+    """
+
+    SIZE = 1024
+
+    def __init__(self) -> None:
+        self._totals: OrderedDict[tuple[Any, ...], int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _state(session: Session) -> tuple[Any, ...]:
+        return tuple(
+            session.execute(
+                sa.select(
+                    sa.select(sa.func.max(Alert.id)).scalar_subquery(),
+                    sa.select(sa.func.max(AlertEvent.id)).scalar_subquery(),
+                    sa.select(sa.func.max(Project.batch_id)).scalar_subquery(),
+                    sa.select(sa.func.count()).select_from(Project).scalar_subquery(),
+                )
+            ).one()
+        )
+
+    def count(self, session: Session, statement: Select[Any]) -> int:
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, sa.Engine) else bind.engine
+        compiled = statement.compile(engine)
+        params = tuple(
+            (name, tuple(value) if isinstance(value, list) else value)
+            for name, value in sorted(compiled.params.items())
+        )
+        key = (str(engine.url), self._state(session), str(compiled), params)
+        with self._lock:
+            if key in self._totals:
+                self._totals.move_to_end(key)
+                return self._totals[key]
+        total = int(session.execute(statement).scalar_one())
+        with self._lock:
+            self._totals[key] = total
+            while len(self._totals) > self.SIZE:
+                self._totals.popitem(last=False)
+        return total
+
+
+_TOTALS = _Totals()
 
 
 def get_row(
@@ -397,8 +480,10 @@ def list_project_risk(
     offset: int,
     districts_scope: Sequence[str] | None,
     credit_codes_scope: Sequence[str] | None,
+    text: str | None = None,
 ) -> tuple[list[sa.RowMapping], int]:
-    """One page of projects with grade, score and open alerts counted by level."""
+    """One page of projects with grade, score and open alerts counted by level; ``text``
+    keeps those whose code or name contains it."""
     counts = (
         sa.select(
             Alert.project_id,
@@ -433,6 +518,13 @@ def list_project_risk(
         statement = statement.where(Project.district == district)
     if grade is not None:
         statement = statement.where(Project.risk_grade == grade)
+    if text:
+        statement = statement.where(
+            sa.or_(
+                Project.code.icontains(text, autoescape=True),
+                Project.name.icontains(text, autoescape=True),
+            )
+        )
     statement = _scoped(
         statement, districts_scope=districts_scope, credit_codes_scope=credit_codes_scope
     )

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wage_guard.alerts import repository
-from wage_guard.alerts.orm import Alert, AlertStatus, Level
+from wage_guard.alerts.orm import Alert, AlertStatus, Level, queue_order
 from wage_guard.alerts.schemas import (
     ACKNOWLEDGE_DAYS,
     MAX_SNOOZE_DAYS,
@@ -253,6 +253,9 @@ def reconcile(
                 "evidence": json.loads(row["evidence_json"]),
                 "arrears": _yuan(row["arrears_cents"]),
                 "workers_affected": _whole(row["workers"]),
+                "queue_order": queue_order(
+                    row["level"], _yuan(row["arrears_cents"]), _whole(row["workers"])
+                ),
                 "message_zh": row["message_zh"],
                 "message_en": row["message_en"],
             }

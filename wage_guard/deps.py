@@ -2,8 +2,10 @@
 
 The session is the request's transaction: committed when the route returns, rolled back
 when it raises. The caller comes from ``Authorization: Bearer <token>``; a missing,
-unknown or revoked token is 401 (RELIABILITY 25). ``requires(permission)`` refuses a role
-that may not use a function with 403 (RELIABILITY 23).
+unknown or revoked token is 401 (RELIABILITY 25); a route that owns its transactions takes
+``StandaloneCallerDep``, authenticated apart from the request's session.
+``requires(permission)`` refuses a role that may not use a function with 403
+(RELIABILITY 23).
 """
 
 from __future__ import annotations
@@ -34,8 +36,12 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-# A stored object's id in a path: bounded so that no database is asked for an impossible one.
-IdPath = Annotated[int, Path(ge=1, le=2**53 - 1)]
+# A stored object's id in a path: bounded by its column (INTEGER or BIGINT) so that no
+# database is asked for an impossible one.
+IdPath = Annotated[int, Path(ge=1, le=2**31 - 1)]
+BigIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# Text a query compares with a column: no NUL, which PostgreSQL text cannot hold.
+NO_NUL = r"^[^\x00]*$"
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -60,6 +66,21 @@ def get_principal(
 
 
 CallerDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_principal_standalone(
+    request: Request,
+    context: ContextDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    """The caller, authenticated in a short transaction of its own, committed before the
+    route runs: for a route that owns its transactions (an import), which must not wait on
+    the lock that authenticating takes when it records ``last_used_at``."""
+    with context.transaction() as session:
+        return get_principal(request, session, credentials)
+
+
+StandaloneCallerDep = Annotated[Principal, Depends(get_principal_standalone)]
 
 
 def requires(permission: Permission) -> Callable[[Principal], Principal]:

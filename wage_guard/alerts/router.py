@@ -20,7 +20,7 @@ from wage_guard.alerts.schemas import Action, AlertDetail, AlertList, AlertSumma
 from wage_guard.alerts.service import act, get_alert, list_alerts
 from wage_guard.auth.schemas import Permission
 from wage_guard.auth.service import Principal
-from wage_guard.deps import ContextDep, IdPath, SessionDep, requires
+from wage_guard.deps import NO_NUL, BigIdPath, ContextDep, SessionDep, requires
 from wage_guard.errors import ErrorBody, TooLarge
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
@@ -76,13 +76,18 @@ class AlertFilters(BaseModel):
         description="Statuses, or a group: active (not closed, the default), closed, all.",
     )
     level: list[LevelFilter] = Field(default_factory=list)
-    rule: str | None = Field(None, max_length=100)
-    project: str | None = Field(None, max_length=64, description="A project's code.")
-    district: str | None = Field(None, max_length=64)
+    rule: str | None = Field(None, max_length=100, pattern=NO_NUL)
+    project: str | None = Field(
+        None, max_length=64, pattern=NO_NUL, description="A project's code."
+    )
+    district: str | None = Field(None, max_length=64, pattern=NO_NUL)
     month_from: str | None = Field(None, pattern=_MONTH, description="First wage month, YYYY-MM.")
     month_to: str | None = Field(None, pattern=_MONTH, description="Last wage month, YYYY-MM.")
     q: str | None = Field(
-        None, max_length=100, description="Text in the message or the project's name or code."
+        None,
+        max_length=100,
+        pattern=NO_NUL,
+        description="Text in the message or the project's name or code.",
     )
     sort: AlertSort = AlertSort.RISK
 
@@ -102,7 +107,7 @@ class ActionRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Action
-    reason: str = Field(min_length=1, max_length=2000, pattern=r"\S")
+    reason: str = Field(min_length=1, max_length=2000, pattern=r"^[^\x00]*[^\s\x00][^\x00]*$")
     version: int = Field(ge=1, le=2**31, description="The alert's version the caller acted on.")
     until: datetime | None = Field(
         None,
@@ -199,7 +204,7 @@ def export_(
 
 
 @router.get("/{alert_id}", response_model=AlertDetail)
-def get(session: SessionDep, principal: Reader, alert_id: IdPath) -> AlertDetail:
+def get(session: SessionDep, principal: Reader, alert_id: BigIdPath) -> AlertDetail:
     """One alert with its evidence and full history."""
     return get_alert(
         session,
@@ -218,7 +223,7 @@ def post_action(
     context: ContextDep,
     session: SessionDep,
     principal: Triager,
-    alert_id: IdPath,
+    alert_id: BigIdPath,
     body: ActionRequest,
 ) -> AlertDetail:
     """Acknowledge, snooze, resolve (销号), dismiss, comment on or reopen an alert."""

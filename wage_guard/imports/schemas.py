@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -69,3 +70,47 @@ class ImportReport(BaseModel):
             errors=[RowError.model_validate(error) for error in batch.errors],
             warnings=list(batch.warnings),
         )
+
+
+class ImportBatchRead(BaseModel):
+    """A recorded batch as a list shows it: what came in, from whom, and what became of it
+    (the row errors only counted; the batch's report lists them)."""
+
+    batch_id: int
+    status: ImportStatus
+    kind: str
+    file: str
+    rows: int
+    inserted: int
+    replaced: int
+    unchanged: int
+    error_count: int
+    submitted_by: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+    @classmethod
+    def from_batch(cls, batch: ImportBatch) -> ImportBatchRead:
+        return cls(
+            batch_id=batch.id,
+            status=ImportStatus(batch.status),
+            kind=batch.kind,
+            file=batch.file_name,
+            rows=batch.rows,
+            inserted=batch.inserted,
+            replaced=batch.replaced,
+            unchanged=batch.unchanged,
+            error_count=batch.error_count,
+            submitted_by=batch.submitted_by,
+            started_at=batch.started_at,
+            finished_at=batch.finished_at,
+        )
+
+
+class ImportBatchList(BaseModel):
+    """One page of recorded batches, newest first, and how many match in all."""
+
+    items: list[ImportBatchRead]
+    total: int
+    limit: int
+    offset: int

@@ -14,7 +14,8 @@ An import is a boundary, so it owns its transactions (FORMATS.md "Errors" and
 - a dry run validates everything, references included, and writes nothing.
 
 Imports run one at a time: SQLite allows one writer, and on PostgreSQL an advisory lock
-does the same, so that two files cannot race for the same rows or workers.
+does the same, so that two files cannot race for the same rows or workers. Recorded
+batches are read back with ``get_batch`` and ``list_batches``.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session, defer
 
 from wage_guard.config import ImportSettings
 from wage_guard.db import utcnow
 from wage_guard.db.bulk import bulk_load
+from wage_guard.errors import NotFound
 from wage_guard.imports.kinds import KINDS, Kind
 from wage_guard.imports.orm import ImportBatch
 from wage_guard.imports.reader import FileRefused, Table, open_table
@@ -50,12 +53,14 @@ def import_file(
     dry_run: bool = False,
     submitted_by: str | None = None,
     contractor_credit_codes: set[str] | None = None,
+    bank_names: set[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import ``path`` as a file of ``kind`` and answer with what became of it.
 
     ``file_name`` is the name to record (an upload's own name), ``submitted_by`` who sent
     it, ``contractor_credit_codes`` the contractors the submitter may write for (None: any),
+    ``bank_names`` the banks whose wage accounts it may send statements for (None: any),
     and ``progress`` is called with the number of rows read after each chunk.
     """
     spec = KINDS.get(kind)
@@ -90,7 +95,7 @@ def import_file(
             if first is not None:
                 transaction.rollback()
                 return _report(first, ImportStatus.DUPLICATE, spec, name, 0, counts, [], warnings)
-            writer = WRITERS[spec.name](connection, scope=contractor_credit_codes)
+            writer = WRITERS[spec.name](connection, scope=contractor_credit_codes, banks=bank_names)
             keys = NaturalKeys(spec)
             try:
                 for chunk in table.chunks(limits.chunk_rows):
@@ -254,3 +259,42 @@ def _record_rejection(
             .returning(ImportBatch.id)
         )
         return int(connection.execute(insert).scalar_one())
+
+
+def get_batch(session: Session, *, batch_id: int, submitted_by: str | None = None) -> ImportBatch:
+    """One recorded batch; ``NotFound`` when there is none or, with ``submitted_by``, when
+    someone else sent it (another's import answers as if it did not exist)."""
+    batch = session.get(ImportBatch, batch_id)
+    if batch is None or (submitted_by is not None and batch.submitted_by != submitted_by):
+        raise NotFound(f"no import {batch_id}")
+    return batch
+
+
+def list_batches(
+    session: Session,
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    submitted_by: str | None = None,
+    limit: int,
+    offset: int = 0,
+) -> tuple[list[ImportBatch], int]:
+    """A page of recorded batches, newest first, and how many match in all; without their
+    error lists, which only one batch's report needs."""
+    statement = sa.select(ImportBatch)
+    if kind is not None:
+        statement = statement.where(ImportBatch.kind == kind)
+    if status is not None:
+        statement = statement.where(ImportBatch.status == status)
+    if submitted_by is not None:
+        statement = statement.where(ImportBatch.submitted_by == submitted_by)
+    total = session.execute(
+        sa.select(sa.func.count()).select_from(statement.subquery())
+    ).scalar_one()
+    page = session.scalars(
+        statement.options(defer(ImportBatch.errors))
+        .order_by(ImportBatch.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(page), int(total)

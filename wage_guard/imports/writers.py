@@ -1,13 +1,13 @@
 """Writing validated rows to the database, one chunk at a time (FORMATS.md, "Idempotency").
 
 For each kind a writer resolves the references of a chunk (a project code to its project,
-an account number to its wage account; unknown ones and rows of another contractor's
-project are row errors), finds the rows already stored under the same natural keys with
-set-based queries, and sorts every row into *inserted*, *replaced* (different values: the
-stored row is replaced and its previous values recorded in ``import_replacements``) or
-*unchanged* (identical: not rewritten). Roster, payroll and escrow files may hold a million
-rows, so their writers work on whole frames and write with ``bulk_insert``; project files
-are small and go through the ORM.
+an account number to its wage account; unknown ones, rows of another contractor's project
+and statements of another bank's account are row errors), finds the rows already stored
+under the same natural keys with set-based queries, and sorts every row into *inserted*,
+*replaced* (different values: the stored row is replaced and its previous values recorded
+in ``import_replacements``) or *unchanged* (identical: not rewritten). Roster, payroll and
+escrow files may hold a million rows, so their writers work on whole frames and write with
+``bulk_insert``; project files are small and go through the ORM.
 """
 
 from __future__ import annotations
@@ -91,30 +91,49 @@ def _given(values: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class ProjectRef:
-    """A project as rows refer to it: its id, its contractor and its wage account."""
+    """A project as rows refer to it: its id, its contractor and its wage account (with
+    the bank that holds it)."""
 
     id: int
     code: str
     contractor_credit_code: str | None
     account_id: int | None
     account_no: str | None
+    account_bank: str | None
 
 
 OUT_OF_SCOPE = "this project belongs to another contractor"
+OTHER_BANK = "this wage account is held at another bank"
+
+
+def _within(values: np.ndarray, allowed: set[str] | None) -> np.ndarray:
+    """Which of ``values`` are in ``allowed`` (None: all of them)."""
+    if allowed is None:
+        return np.ones(len(values), dtype=bool)
+    return np.asarray(pd.Series(values, dtype=object).isin(allowed), dtype=bool)
 
 
 class Writer(ABC):
     """Resolves, classifies and writes the rows of one kind of file, chunk by chunk.
 
     ``scope``, when given, is the set of contractor credit codes the submitter may write
-    for; a row of any other contractor's project is an ``out_of_scope`` error.
+    for; a row of any other contractor's project is an ``out_of_scope`` error. ``banks``,
+    when given, is the set of banks whose wage accounts the submitter may send statements
+    for (only statements name an account).
     """
 
     kind: ClassVar[Kind]
 
-    def __init__(self, connection: sa.Connection, *, scope: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        connection: sa.Connection,
+        *,
+        scope: set[str] | None = None,
+        banks: set[str] | None = None,
+    ) -> None:
         self.connection = connection
         self.scope = scope
+        self.banks = banks
         self._projects: dict[str, ProjectRef | None] = {}
 
     @abstractmethod
@@ -142,6 +161,7 @@ class Writer(ABC):
                     contractor.credit_code,
                     WageAccount.id,
                     WageAccount.account_no,
+                    WageAccount.bank,
                 )
                 .join(contractor, contractor.id == Project.contractor_id)
                 .outerjoin(WageAccount, WageAccount.project_id == Project.id)
@@ -155,9 +175,11 @@ class Writer(ABC):
 
     def in_scope(self, contractor_codes: np.ndarray) -> np.ndarray:
         """Which contractor credit codes the submitter may write for."""
-        if self.scope is None:
-            return np.ones(len(contractor_codes), dtype=bool)
-        return np.asarray(pd.Series(contractor_codes, dtype=object).isin(self.scope), dtype=bool)
+        return _within(contractor_codes, self.scope)
+
+    def at_banks(self, banks: np.ndarray) -> np.ndarray:
+        """Which banks the submitter may send statements for."""
+        return _within(banks, self.banks)
 
     def resolve_projects(self, frame: pd.DataFrame, errors: RowErrors) -> np.ndarray:
         """``project_id`` of each row from its ``project_code``: ``unknown_project`` and
@@ -196,8 +218,14 @@ class TableWriter(Writer):
     values: ClassVar[tuple[str, ...]]
     batch_column: ClassVar[str] = "batch_id"
 
-    def __init__(self, connection: sa.Connection, *, scope: set[str] | None = None) -> None:
-        super().__init__(connection, scope=scope)
+    def __init__(
+        self,
+        connection: sa.Connection,
+        *,
+        scope: set[str] | None = None,
+        banks: set[str] | None = None,
+    ) -> None:
+        super().__init__(connection, scope=scope, banks=banks)
         self._groups: dict[tuple[Any, ...], bool] = {}
 
     def store(self, resolved: pd.DataFrame, *, batch_id: int | None) -> Counts:
@@ -399,7 +427,8 @@ class EscrowWriter(TableWriter):
 
     A row names its account by number or by its project; both must agree when both are
     given. The natural key is the account (its number, whichever way the row named it) and
-    the bank's transaction id.
+    the bank's transaction id. A bank sends statements only of the accounts it holds: a row
+    of another bank's account is ``out_of_scope``.
     """
 
     kind = ESCROW
@@ -415,8 +444,14 @@ class EscrowWriter(TableWriter):
         "balance",
     )
 
-    def __init__(self, connection: sa.Connection, *, scope: set[str] | None = None) -> None:
-        super().__init__(connection, scope=scope)
+    def __init__(
+        self,
+        connection: sa.Connection,
+        *,
+        scope: set[str] | None = None,
+        banks: set[str] | None = None,
+    ) -> None:
+        super().__init__(connection, scope=scope, banks=banks)
         self._accounts: dict[str, tuple[int, str] | None] = {}
 
     def _account_projects(self, numbers: Iterable[str]) -> dict[str, tuple[int, str] | None]:
@@ -488,11 +523,13 @@ class EscrowWriter(TableWriter):
             project_codes, {c: ref.contractor_credit_code for c, ref in known.items()}
         )
         outside = _given(project_ids) & ~self.in_scope(contractors)
+        account_banks = _lookup(project_codes, {c: ref.account_bank for c, ref in known.items()})
+        other_bank = _given(account_ids) & ~self.at_banks(account_banks)
         for name, named in (("wage_account_no", by_number), ("project_code", ~by_number)):
-            hit = outside & named
             shown = numbers if name == "wage_account_no" else codes
-            errors.add(rows[hit], name, "out_of_scope", OUT_OF_SCOPE, shown[hit])
-        unusable = unknown_account | unknown_project | mismatch | no_account | outside
+            for hit, text in ((outside & named, OUT_OF_SCOPE), (other_bank & named, OTHER_BANK)):
+                errors.add(rows[hit], name, "out_of_scope", text, shown[hit])
+        unusable = unknown_account | unknown_project | mismatch | no_account | outside | other_bank
         account_ids[unusable] = None
         resolved = clean.copy()
         resolved["wage_account_id"] = account_ids
@@ -591,8 +628,14 @@ class ProjectsWriter(Writer):
 
     kind = PROJECTS
 
-    def __init__(self, connection: sa.Connection, *, scope: set[str] | None = None) -> None:
-        super().__init__(connection, scope=scope)
+    def __init__(
+        self,
+        connection: sa.Connection,
+        *,
+        scope: set[str] | None = None,
+        banks: set[str] | None = None,
+    ) -> None:
+        super().__init__(connection, scope=scope, banks=banks)
         self._account_rows: dict[str, tuple[str, int]] = {}
 
     def resolve(self, clean: pd.DataFrame, errors: RowErrors) -> pd.DataFrame:

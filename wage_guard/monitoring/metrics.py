@@ -8,6 +8,7 @@ no identifiers.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.routing import Match
@@ -50,6 +51,20 @@ def route_template(scope: Scope) -> str:
     return "unmatched"
 
 
+def included_template(scope: Scope, route: Any) -> str:
+    """The template of the matched ``route`` with the prefix its router was included under
+    (FastAPI hands the router's own route, whose path may lack it): the part of the request's
+    path before the part the route's own pattern matches."""
+    path, template = scope["path"], str(route.path)
+    pattern = getattr(route, "path_regex", None)
+    if pattern is None or pattern.match(path):
+        return template
+    for index in range(1, len(path)):
+        if path[index] == "/" and pattern.match(path[index:]):
+            return path[:index] + template
+    return template
+
+
 class MetricsMiddleware:
     """Counts and times every HTTP request (a pure ASGI middleware: no body buffering)."""
 
@@ -74,5 +89,9 @@ class MetricsMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             route = scope.get("route")
-            template = getattr(route, "path", None) or route_template(scope)
+            template = (
+                included_template(scope, route)
+                if getattr(route, "path", None)
+                else route_template(scope)
+            )
             self.metrics.observe(scope["method"], template, status, time.perf_counter() - started)

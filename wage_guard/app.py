@@ -24,6 +24,7 @@ from wage_guard.context import AppContext
 from wage_guard.errors import DomainError, ErrorBody
 from wage_guard.imports.upload import UploadLimitMiddleware
 from wage_guard.masking import describe_error
+from wage_guard.monitoring.collectors import DatabaseMetrics
 from wage_guard.monitoring.metrics import MetricsMiddleware, RequestMetrics
 
 API_PREFIX = "/api/v1"
@@ -120,6 +121,7 @@ def create_app(context: AppContext) -> FastAPI:
     app.state.context = context
     app.state.registry = CollectorRegistry()
     app.state.request_metrics = RequestMetrics(app.state.registry)
+    app.state.database_metrics = DatabaseMetrics(context, app.state.registry)
     _install_error_handlers(app)
     limit = int(context.settings.imports.max_file_mb * 1024 * 1024)
     app.add_middleware(UploadLimitMiddleware, limit=limit, prefixes=(f"{API_PREFIX}/imports",))
@@ -141,10 +143,12 @@ def _include_routers(app: FastAPI) -> None:
     from wage_guard.monitoring.router import router as monitoring
     from wage_guard.projects.router import router as projects
     from wage_guard.scan.router import router as scans
+    from wage_guard.web import install as install_pages
     from wage_guard.workers.router import router as workers
 
     for router in (auth, alerts, projects, workers, imports, scans, monitoring):
         app.include_router(router, prefix=API_PREFIX)
+    install_pages(app, app.state.context)
 
 
 def app_from_environment() -> FastAPI:

@@ -44,7 +44,9 @@ BigIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 NO_NUL = r"^[^\x00]*$"
 
 ContextDep = Annotated[AppContext, Depends(get_context)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# Ended with the route, before the answer is sent: a client that reads right after a write
+# sees it.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_principal(
@@ -52,10 +54,9 @@ def get_principal(
     session: SessionDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
-    """The caller: from the bearer token, or from the pages' signed session."""
+    """The caller, from the bearer token (the API takes no cookie, so no page of another
+    site can call it with a signed-in person's session)."""
     token = credentials.credentials if credentials is not None else None
-    if token is None:
-        token = getattr(request.state, "session_token", None)
     if not token:
         raise Unauthorized("send an API token: Authorization: Bearer <token>")
     principal = authenticate(session, token=token)

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-import bench-scan clean
+.PHONY: demo test lint bench-import bench-scan bench-api screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,13 @@ test: lint
 
 bench-scan: $(STAMP)
 	$(BIN)/python bench/bench_scan.py
+
+bench-api: $(STAMP)
+	$(BIN)/python bench/bench_api.py
+
+# The README's screenshots, taken by the browser tests on SQLite.
+screenshots: $(STAMP)
+	WAGE_GUARD_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/web/test_e2e.py -k sqlite -q
 
 bench-import: $(STAMP)
 	$(BIN)/python bench/bench_import.py

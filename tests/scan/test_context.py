@@ -28,12 +28,16 @@ def test_payroll_months_count_only_payments_dated_by_the_scan(engine: sa.Engine)
         },
     )  # fmt: skip
     with engine.connect() as conn:
-        frame = ScanContext(conn, date(2026, 2, 15)).payroll_months()
+        context = ScanContext(conn, date(2026, 2, 15))
+        frame = context.payroll_months()
+        lines = context.payroll_exceptions()
     row = frame.set_index("month").loc["2026-01"]
     assert row["payable_cents"] == 30
     assert row["paid_cents"] == 10
     assert row["unpaid_cents"] == 20
-    assert row["workers_paid_nothing"] == 1
+    # Both lines are off the (empty) roster; worker 2's payment comes after the scan date.
+    paid = lines[lines["month"] == "2026-01"].set_index("id_number")["paid_cents"]
+    assert paid.to_dict() == {worker_id(1): 10, worker_id(2): 0}
     assert "2026-02" in set(frame["month"])
 
 
@@ -100,6 +104,37 @@ def test_minimum_wage_by_district_and_month(engine: sa.Engine) -> None:
             pd.Series(["2025-08", "2025-09", "2025-12", "2026-02"]),
         )
     assert values.tolist() == [232000, 251000, 251000, 260000]
+
+
+def test_payroll_exceptions_carry_the_roster_days(engine: sa.Engine) -> None:
+    load(
+        engine,
+        {
+            "projects": [{"code": "P1"}],
+            "roster": [
+                {"project": "P1", "month": "2026-01", "worker": 1, "days": 12},
+                {"project": "P1", "month": "2026-01", "worker": 2},
+                {"project": "P1", "month": "2026-01", "worker": 3},
+            ],
+            "payroll": [
+                {"project": "P1", "month": "2026-01", "worker": 1, "paid": "5000",
+                 "paid_on": "2026-02-10"},
+                {"project": "P1", "month": "2026-01", "worker": 2, "paid_on": "2026-02-10"},
+                {"project": "P1", "month": "2026-01", "worker": 3, "paid_on": "2026-02-10",
+                 "via": "cash"},
+                {"project": "P1", "month": "2026-01", "worker": 4, "paid_on": "2026-02-10"},
+            ],
+        },
+    )  # fmt: skip
+    with engine.connect() as conn:
+        context = ScanContext(conn, date(2026, 3, 1))
+        lines = context.payroll_exceptions()
+        mismatches = context.roster_mismatches()
+    # Owed (1), paid in cash (3), off the roster (4); worker 2, paid in full, is not read.
+    days = dict(zip(lines["id_number"].str.slice(-4, -1), lines["days_present"], strict=True))
+    assert set(days) == {"001", "003", "004"}
+    assert days["001"] == 12 and days["003"] == 20 and days["004"] is pd.NA
+    assert mismatches["id_number"].str.slice(-4, -1).tolist() == ["004"]
 
 
 def test_roster_mismatches_count_attended_workers_off_the_payroll(engine: sa.Engine) -> None:

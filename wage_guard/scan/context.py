@@ -171,23 +171,26 @@ class ScanContext:
             started = projects[projects["start_date"].notna()]
             if started.empty:
                 return pd.DataFrame(columns=columns)
-            first = started["start_date"].dt.to_period("M")
-            last = pd.Period(self.as_of_month, "M")
-            spans = (last - first).map(lambda offset: offset.n if offset.n >= 0 else -1) + 1
-            spans = spans.clip(lower=0).astype(int)
+            # Months as integers (year * 12 + month - 1), each project's from its first on.
+            start = started["start_date"]
+            first = (start.dt.year * 12 + start.dt.month - 1).to_numpy()
+            last = self.as_of.year * 12 + self.as_of.month - 1
+            spans = np.clip(last - first + 1, 0, None)
             repeated = started.loc[started.index.repeat(spans)]
-            step = repeated.groupby(level=0).cumcount().to_numpy()
-            periods = first.loc[repeated.index].to_numpy() + step
+            index = np.repeat(first, spans) + repeated.groupby(level=0).cumcount().to_numpy()
+            month_start = pd.to_datetime(
+                pd.DataFrame({"year": index // 12, "month": index % 12 + 1, "day": 1})
+            )
             frame = pd.DataFrame(
                 {
                     "project_id": repeated["project_id"].to_numpy(),
-                    "month": [str(p) for p in periods],
+                    "month": month_start.dt.strftime("%Y-%m").to_numpy(),
+                    "month_start": month_start.to_numpy(),
                     "pay_day": repeated["pay_day"].to_numpy(),
                     "status": repeated["status"].to_numpy(),
                     "planned_end_date": repeated["planned_end_date"].to_numpy(),
                 }
             )
-            frame["month_start"] = pd.to_datetime(frame["month"] + "-01")
             frame["month_end"] = month_ends(frame["month"])
             frame["pay_deadline"] = pay_deadlines(frame["month"], frame["pay_day"])
             as_of = self.as_of_ts
@@ -218,18 +221,17 @@ class ScanContext:
         )
         if months.empty:
             return pd.Series(dtype="object")
-        last = months.groupby("project_id")["month"].max()
-        return last.astype(str) + "-01"
+        last = months.sort_values("month").drop_duplicates("project_id", keep="last")
+        return (last["month"] + "-01").set_axis(last["project_id"])
 
     # -- payroll and roster ----------------------------------------------------------------
 
     def payroll_months(self) -> pd.DataFrame:
         """Payroll per project and month: lines, payable, paid (only payments dated by the
-        scan date count), workers paid nothing though owed, lines paid outside the account,
-        the last pay date.
+        scan date count), the last pay date. Counts of workers owed or paid outside the
+        account come from the lines of ``payroll_exceptions``.
 
         Columns: project_id, month, lines, payable_cents, paid_cents, unpaid_cents,
-        workers_owed, workers_paid_nothing, lines_outside_account, outside_cents,
         last_paid_on (datetime64, <NaT> when nothing was paid by the scan date).
         """
 
@@ -240,13 +242,6 @@ class ScanContext:
                 SELECT project_id, month, COUNT(*) AS lines,
                        {cents("SUM(wage_payable)")} AS payable_cents,
                        {cents(f"SUM({paid})")} AS paid_cents,
-                       SUM(CASE WHEN wage_payable > {paid} THEN 1 ELSE 0 END) AS workers_owed,
-                       SUM(CASE WHEN wage_payable > 0 AND {paid} = 0 THEN 1 ELSE 0 END)
-                           AS workers_paid_nothing,
-                       SUM(CASE WHEN paid_via <> 'account' AND wage_paid > 0
-                           AND paid_on <= :as_of THEN 1 ELSE 0 END) AS lines_outside_account,
-                       {cents(f"SUM(CASE WHEN paid_via <> 'account' THEN {paid} ELSE 0 END)")}
-                           AS outside_cents,
                        MAX(CASE WHEN wage_paid > 0 AND paid_on <= :as_of THEN paid_on END)
                            AS last_paid_on
                 FROM payroll_lines
@@ -285,60 +280,18 @@ class ScanContext:
         return self._cached("roster_months", build)
 
     def payroll_exceptions(self) -> pd.DataFrame:
-        """The payroll lines, up to the scan's month, that worker-level checks look at, read in
-        one pass: lines of months before the scan's owed (payable above what was paid by the
-        scan date), lines that may be payable below their minimum wage (below the highest
-        monthly minimum of the table prorated by their days worked, ``below_minimum_wage``),
-        and lines paid by the scan date outside the wage account.
+        """The payroll lines, up to the scan's month, that worker-level checks look at, read
+        with the roster of their project and month in one join pass: lines of months before
+        the scan's owed (payable above what was paid by the scan date) or paid nothing by it,
+        lines that may be payable below their minimum wage (below the highest monthly minimum
+        of the table prorated by their days worked, ``below_minimum_wage``), lines paid by the
+        scan date outside the wage account, and lines with no roster row or whose roster row
+        shows no day present. Each check narrows them to its own.
 
-        Columns: project_id, month, id_number, worker_name, payable_cents, paid_cents (paid
-        by the scan date), paid_on (datetime64, <NaT> unless paid by then), paid_via,
-        worked_tenths (days worked in tenths, <NA> when not given).
-        """
-
-        def build() -> pd.DataFrame:
-            paid = "CASE WHEN paid_on IS NOT NULL AND paid_on <= :as_of THEN wage_paid ELSE 0 END"
-            minimums = self.minimum_wages()["monthly_cents"]
-            # payable * 100 < round(highest * min(days, 21.75) / 21.75) implies, times 2175,
-            # payable * 217500 < highest * min(days, 21.75) * 100 + 1087.5 (days unknown: a
-            # full month).
-            prorated_highest = (
-                ":highest_minimum_cents * (CASE WHEN days_worked < 21.75 "
-                "THEN days_worked * 100 ELSE 2175 END) + 1088"
-            )
-            frame = self.query(
-                f"""
-                SELECT project_id, month, id_number, worker_name,
-                       {cents("wage_payable")} AS payable_cents, {cents(paid)} AS paid_cents,
-                       CASE WHEN wage_paid > 0 AND paid_on <= :as_of THEN paid_on END AS paid_on,
-                       paid_via, CAST(ROUND(days_worked * 10) AS INTEGER) AS worked_tenths
-                FROM payroll_lines
-                WHERE {up_to_scan_month("month")}
-                  AND ((month < :as_of_month AND wage_payable > {paid})
-                       OR wage_payable * 217500 < {prorated_highest}
-                       OR (paid_via <> 'account' AND wage_paid > 0 AND paid_on <= :as_of))
-                """,
-                highest_minimum_cents=int(minimums.max()) if len(minimums) else 0,
-            )
-            frame["paid_on"] = _dates(frame["paid_on"])
-            frame["worked_tenths"] = frame["worked_tenths"].astype("Int64")
-            return frame
-
-        return self._cached("payroll_exceptions", build)
-
-    def roster_mismatches(self) -> pd.DataFrame:
-        """Payroll lines, up to the scan's month, checked against the roster of their project
-        and month in one join pass: lines with no roster row, lines whose roster row shows no
-        day present, and, in months before the scan's, lines of workers with days present
-        paid nothing by the scan date.
-
-        With the line counts of ``payroll_months`` and the attended workers of
-        ``roster_months`` this also tells, per project and month, how many attended workers
-        have no payroll line: attended - (lines - lines with no roster row - lines whose row
-        shows no day).
-
-        Columns: project_id, month, id_number, worker_name, days_present (<NA> when the
-        roster has no row), payable_cents, paid_cents (paid by the scan date).
+        Columns: project_id, month, id_number, worker_name, days_present (on the roster;
+        <NA> when it has no row), payable_cents, paid_cents (paid by the scan date), paid_on
+        (datetime64, <NaT> unless paid by then), paid_via, worked_tenths (days worked in
+        tenths, <NA> when not given).
         """
 
         def build() -> pd.DataFrame:
@@ -346,10 +299,25 @@ class ScanContext:
                 "CASE WHEN p.paid_on IS NOT NULL AND p.paid_on <= :as_of "
                 "THEN p.wage_paid ELSE 0 END"
             )
+            minimums = self.minimum_wages()["monthly_cents"]
+            # payable * 100 < round(highest * min(days, 21.75) / 21.75) implies, times 2175,
+            # payable * 217500 < highest * min(days, 21.75) * 100 + 1087.5 (days unknown: a
+            # full month), which implies payable < highest // 100 + 1 in whole yuan, a cheaper
+            # test made first.
+            highest = int(minimums.max()) if len(minimums) else 0
+            prorated_highest = (
+                ":highest_minimum_cents * (CASE WHEN p.days_worked < 21.75 "
+                "THEN p.days_worked * 100 ELSE 2175 END) + 1088"
+            )
+            # Months before the scan's: lines paid nothing by the scan date (roster_mismatches)
+            # or paid less than payable (owed).
             frame = self.query(
                 f"""
                 SELECT p.project_id, p.month, p.id_number, p.worker_name, r.days_present,
-                       {cents("p.wage_payable")} AS payable_cents, {cents(paid)} AS paid_cents
+                       {cents("p.wage_payable")} AS payable_cents, {cents(paid)} AS paid_cents,
+                       CASE WHEN p.wage_paid > 0 AND p.paid_on <= :as_of THEN p.paid_on END
+                           AS paid_on,
+                       p.paid_via, CAST(ROUND(p.days_worked * 10) AS INTEGER) AS worked_tenths
                 FROM payroll_lines p
                 LEFT JOIN roster_entries r
                   ON r.project_id = p.project_id AND r.month = p.month
@@ -357,11 +325,42 @@ class ScanContext:
                 WHERE {up_to_scan_month("p.month")}
                   AND (r.id IS NULL OR r.days_present = 0
                        OR (p.month < :as_of_month
-                           AND (p.wage_paid = 0 OR p.paid_on IS NULL OR p.paid_on > :as_of)))
-                """
+                           AND (p.wage_paid = 0 OR p.paid_on IS NULL OR p.paid_on > :as_of
+                                OR p.wage_payable > p.wage_paid))
+                       OR (p.wage_payable < :highest_minimum_yuan
+                           AND p.wage_payable * 217500 < {prorated_highest})
+                       OR (p.paid_via <> 'account' AND p.wage_paid > 0 AND p.paid_on <= :as_of))
+                """,
+                highest_minimum_cents=highest,
+                highest_minimum_yuan=highest // 100 + 1,
             )
             frame["days_present"] = frame["days_present"].astype("Int64")
+            frame["paid_on"] = _dates(frame["paid_on"])
+            frame["worked_tenths"] = frame["worked_tenths"].astype("Int64")
             return frame
+
+        return self._cached("payroll_exceptions", build)
+
+    def roster_mismatches(self) -> pd.DataFrame:
+        """The payroll lines, up to the scan's month, at odds with the roster of their project
+        and month (from ``payroll_exceptions``): lines with no roster row, lines whose roster
+        row shows no day present, and, in months before the scan's, lines of workers with
+        days present paid nothing by the scan date.
+
+        With the line counts of ``payroll_months`` and the attended workers of
+        ``roster_months`` this also tells, per project and month, how many attended workers
+        have no payroll line: attended - (lines - lines with no roster row - lines whose row
+        shows no day).
+
+        Columns: those of ``payroll_exceptions``.
+        """
+
+        def build() -> pd.DataFrame:
+            lines = self.payroll_exceptions()
+            present = lines["days_present"]
+            unpaid = (lines["month"] < self.as_of_month) & lines["paid_on"].isna()
+            mismatched = present.isna() | (present == 0).fillna(False) | unpaid
+            return lines[mismatched.to_numpy()].reset_index(drop=True)
 
         return self._cached("roster_mismatches", build)
 

@@ -23,7 +23,7 @@ import pandas as pd
 from pydantic import Field
 
 from wage_guard.scan.calendar import month_index
-from wage_guard.scan.context import ScanContext, cents, up_to_scan_month
+from wage_guard.scan.context import ScanContext, cents
 from wage_guard.scan.model import CheckParams, empty_findings, listed_workers, register, yuan
 
 
@@ -39,13 +39,17 @@ def abnormal_high_pay(context: ScanContext, params: Params) -> pd.DataFrame:
     # Candidates, found without summing every worker's year. A worker paid more than the
     # yearly cap in a year has in it a line over a twelfth of the cap if no month of it
     # has two lines, over a 24th if no month has three, or else a month with three lines.
+    # Read through the index of wages paid, from the floor's whole yuan (the exact test follows).
+    floor = min(monthly_cap, yearly_cap // 24)
     paid = context.query(
         f"""
         SELECT id_number, substr(month, 1, 4) AS year, {cents("wage_paid")} AS paid_cents
         FROM payroll_lines
-        WHERE {up_to_scan_month("month")} AND wage_paid * 100 > :floor AND paid_on <= :as_of
+        WHERE wage_paid > :floor_yuan AND wage_paid * 100 > :floor
+          AND month <= :as_of_month AND paid_on <= :as_of
         """,
-        floor=min(monthly_cap, yearly_cap // 24),
+        floor=floor,
+        floor_yuan=floor // 100,
     )
     several = context.workers_on_several_projects("payroll_lines")
     several = several.assign(year=several["month"].str.slice(0, 4))

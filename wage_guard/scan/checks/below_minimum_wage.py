@@ -54,7 +54,7 @@ def below_minimum_wage(context: ScanContext, params: Params) -> pd.DataFrame:
 
     monthly = context.minimum_wage_for(lines["district"], lines["month"])
     worked = lines["worked_tenths"]
-    present = _roster_days(context, lines) * 10
+    present = lines["days_present"] * 10
     tenths = worked.fillna(present)
     partial = tenths.notna() & (2 * tenths < _TWICE_MONTH_TENTHS)
     prorated = monthly.where(
@@ -127,22 +127,3 @@ def below_minimum_wage(context: ScanContext, params: Params) -> pd.DataFrame:
         for e in result["evidence"]
     ]
     return result.reset_index(drop=True)
-
-
-def _roster_days(context: ScanContext, lines: pd.DataFrame) -> pd.Series:
-    """The days present on the project's roster of the worker of each line with no days
-    worked; <NA> for the others and when the roster has no row."""
-    unknown = lines.loc[lines["worked_tenths"].isna(), ["project_id", "month", "id_number"]]
-    if unknown.empty:
-        return pd.Series(pd.NA, index=lines.index, dtype="Int64")
-    rows = context.query_keys(
-        """
-        SELECT project_id, month, id_number, days_present FROM roster_entries
-        WHERE id_number IN :values AND month BETWEEN :first AND :last
-        """,
-        pd.DataFrame(
-            {"value": unknown["id_number"], "first": unknown["month"], "last": unknown["month"]}
-        ),
-    )
-    found = unknown.reset_index().merge(rows, how="left").set_index("index")["days_present"]
-    return found.reindex(lines.index).astype("Int64")

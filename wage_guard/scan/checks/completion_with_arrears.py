@@ -21,10 +21,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from wage_guard.scan.context import ScanContext, cents
+from wage_guard.scan.context import ScanContext
 from wage_guard.scan.model import CheckParams, empty_findings, listed_workers, register, yuan
-
-_PAID = "CASE WHEN paid_on IS NOT NULL AND paid_on <= :as_of THEN wage_paid ELSE 0 END"
 
 
 class Params(CheckParams):
@@ -53,14 +51,13 @@ def completion_with_arrears(context: ScanContext, params: Params) -> pd.DataFram
     if owed_months.empty:
         return empty_findings()
 
-    lines = context.query(
-        f"""
-        SELECT project_id, month, id_number, worker_name,
-               {cents(f"wage_payable - {_PAID}")} AS owed_cents
-        FROM payroll_lines
-        WHERE month <= :as_of_month AND wage_payable > {_PAID}
-        """
-    ).merge(owed_months[["project_id", "month"]], on=["project_id", "month"])
+    lines = context.payroll_exceptions()
+    owed = lines["payable_cents"] > lines["paid_cents"]
+    lines = (
+        lines.loc[owed, ["project_id", "month", "id_number", "worker_name"]]
+        .assign(owed_cents=lines["payable_cents"] - lines["paid_cents"])
+        .merge(owed_months[["project_id", "month"]], on=["project_id", "month"])
+    )
     per_worker = (
         lines.groupby(["project_id", "id_number"])
         .agg(

@@ -33,11 +33,16 @@ def labor_cost_insufficient(context: ScanContext, params: Params) -> pd.DataFram
     payroll = context.payroll_months().merge(
         months.loc[months["due"], ["project_id", "month"]], on=["project_id", "month"]
     )
-    payable = payroll.groupby("project_id").agg(
-        payable_cents=("payable_cents", "sum"),
-        first_month=("month", "min"),
-        last_month=("month", "max"),
-        due_months=("month", "size"),
+    # Sorted by month, so that the first and last are the earliest and latest.
+    payable = (
+        payroll.sort_values("month")
+        .groupby("project_id")
+        .agg(
+            payable_cents=("payable_cents", "sum"),
+            first_month=("month", "first"),
+            last_month=("month", "last"),
+            due_months=("month", "size"),
+        )
     )
     payable = payable[payable["payable_cents"] > 0]
     cutoff = (

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from wage_guard.payroll.orm import PaidVia
 from wage_guard.scan.context import ScanContext
 from wage_guard.scan.model import CheckParams, empty_findings, register, yuan
 
@@ -33,10 +34,13 @@ class Params(CheckParams):
 def payout_mismatch(context: ScanContext, params: Params) -> pd.DataFrame:
     """Projects whose statement payouts and payroll payments differ beyond the tolerance."""
     payroll = context.payroll_months()
+    lines = context.payroll_exceptions()
+    outside = lines[(lines["paid_via"] != PaidVia.ACCOUNT.value) & lines["paid_on"].notna()]
     payroll_paid = (
-        (payroll["paid_cents"] - payroll["outside_cents"])
-        .groupby(payroll["project_id"])
+        payroll.groupby("project_id")["paid_cents"]
         .sum()
+        .sub(outside.groupby("project_id")["paid_cents"].sum(), fill_value=0)
+        .astype("int64")
         .rename("payroll_cents")
     )
     days = context.account_days()

@@ -32,6 +32,21 @@ def wages_unpaid(context: ScanContext, params: Params) -> pd.DataFrame:
     frame = frame[frame["due"] & (frame["unpaid_cents"] > 0)]
     if frame.empty:
         return empty_findings()
+    # A due month is before the scan's: its lines owed or paid nothing are all exceptions.
+    lines = context.payroll_exceptions()
+    workers = (
+        lines.assign(
+            workers_owed=lines["payable_cents"] > lines["paid_cents"],
+            workers_paid_nothing=(lines["payable_cents"] > 0) & (lines["paid_cents"] == 0),
+        )
+        .groupby(["project_id", "month"])[["workers_owed", "workers_paid_nothing"]]
+        .sum()
+        .reset_index()
+    )
+    frame = frame.merge(workers, on=["project_id", "month"], how="left")
+    frame[["workers_owed", "workers_paid_nothing"]] = (
+        frame[["workers_owed", "workers_paid_nothing"]].fillna(0).astype("int64")
+    )
     share = frame["unpaid_cents"] / frame["payable_cents"]
     nobody_paid = frame["workers_paid_nothing"] > 0
     measure = share.where(~(nobody_paid & params.red_when_worker_unpaid), 1.0)

@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench-import bench-scan bench-api screenshots clean
+.PHONY: demo test lint bench-import bench-scan bench-api bench-pages screenshots clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ bench-scan: $(STAMP)
 
 bench-api: $(STAMP)
 	$(BIN)/python bench/bench_api.py
+
+bench-pages: $(STAMP)
+	$(BIN)/python bench/bench_pages.py
 
 # The README's screenshots, taken by the browser tests on SQLite.
 screenshots: $(STAMP)

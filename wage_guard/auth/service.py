@@ -78,6 +78,11 @@ class Principal:
         """Admins and inspectors read every import; others only their own."""
         return self.role in (Role.ADMIN, Role.INSPECTOR)
 
+    @property
+    def imports_submitter(self) -> str | None:
+        """Whose imports the caller reads: None for everyone's, else its own name."""
+        return None if self.sees_every_import else self.name
+
     @classmethod
     def of(cls, user: User) -> Principal:
         return cls(

@@ -11,10 +11,6 @@ admin or inspector; another's batch is 404 (RELIABILITY 22).
 
 from __future__ import annotations
 
-import pathlib
-import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated
@@ -36,7 +32,8 @@ from wage_guard.imports.schemas import (
     ImportStatus,
     RowError,
 )
-from wage_guard.imports.service import get_batch, import_file, list_batches
+from wage_guard.imports.service import get_batch, list_batches
+from wage_guard.imports.upload import import_upload
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 
@@ -57,7 +54,6 @@ STATUS_CODES = {
     ImportStatus.REJECTED: 422,
 }
 ERROR_COLUMNS = ("row", "column", "code", "value", "message")
-_COPY_BUFFER = 1024 * 1024
 
 Reader = Annotated[Principal, Depends(requires(Permission.READ_IMPORTS))]
 
@@ -102,26 +98,6 @@ def import_kind(
     return spec
 
 
-def _upload_name(filename: str | None) -> str:
-    """The upload's own name without any folder a client sent with it (``/`` or ``\\``)."""
-    return re.split(r"[\\/]", filename or "")[-1].strip() or "upload"
-
-
-def _disk_name(name: str) -> str:
-    """``name`` when a file may be stored under it as is, else ``upload`` with its suffix;
-    kept so that the import's messages name the file as the submitter knows it."""
-    if name not in (".", "..") and "\x00" not in name and len(name.encode()) <= 200:
-        return name
-    suffix = pathlib.PurePosixPath(name).suffix
-    plain = len(suffix) <= 10 and suffix[1:].isascii() and suffix[1:].isalnum()
-    return "upload" + (suffix if plain else "")
-
-
-def _within_scope(principal: Principal) -> str | None:
-    """Whose batches the caller reads: None for everyone's, else its own name."""
-    return None if principal.sees_every_import else principal.name
-
-
 @router.post(
     "/{kind}",
     response_model=ImportReport,
@@ -152,23 +128,9 @@ def upload(
 ) -> ImportReport:
     """Import one file of ``kind``: all of it, or nothing and every error (FORMATS.md)."""
     principal.require(KIND_PERMISSIONS[spec.name])
-    codes, banks = principal.credit_codes_scope, principal.banks_scope
-    name = _upload_name(file.filename)
-    with tempfile.TemporaryDirectory(prefix="wage-guard-upload-") as directory:
-        path = pathlib.Path(directory) / _disk_name(name)
-        with path.open("wb") as out:
-            shutil.copyfileobj(file.file, out, _COPY_BUFFER)
-        report = import_file(
-            context.engine,
-            kind=spec.name,
-            path=path,
-            limits=context.settings.imports,
-            file_name=name,
-            dry_run=dry_run,
-            submitted_by=principal.name,
-            contractor_credit_codes=set(codes) if codes is not None else None,
-            bank_names=set(banks) if banks is not None else None,
-        )
+    report = import_upload(
+        context, kind=spec.name, upload=file, principal=principal, dry_run=dry_run
+    )
     response.status_code = STATUS_CODES[report.status]
     return report
 
@@ -183,7 +145,7 @@ def list_(
         session,
         kind=page.kind.value if page.kind is not None else None,
         status=page.status.value if page.status is not None else None,
-        submitted_by=_within_scope(principal),
+        submitted_by=principal.imports_submitter,
         limit=page.limit,
         offset=page.offset,
     )
@@ -198,7 +160,7 @@ def list_(
 @router.get("/{batch_id}", response_model=ImportReport)
 def get(session: SessionDep, principal: Reader, batch_id: IdPath) -> ImportReport:
     """One batch's report, as it was answered when the file came in."""
-    batch = get_batch(session, batch_id=batch_id, submitted_by=_within_scope(principal))
+    batch = get_batch(session, batch_id=batch_id, submitted_by=principal.imports_submitter)
     return ImportReport.from_batch(batch)
 
 
@@ -222,7 +184,7 @@ def _error_rows(errors: list[RowError]) -> Iterator[list[str]]:
 )
 def errors_csv(session: SessionDep, principal: Reader, batch_id: IdPath) -> Response:
     """A batch's row errors as CSV for a spreadsheet (UTF-8 with a byte-order mark)."""
-    batch = get_batch(session, batch_id=batch_id, submitted_by=_within_scope(principal))
+    batch = get_batch(session, batch_id=batch_id, submitted_by=principal.imports_submitter)
     report = ImportReport.from_batch(batch)
     return StreamingResponse(
         to_csv(_error_rows(report.errors)),

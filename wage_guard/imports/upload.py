@@ -1,4 +1,5 @@
-"""Refuse an upload over the configured size before its body is read (FORMATS.md, "Limits").
+"""Uploads: refused over the configured size before the body is read (FORMATS.md, "Limits"),
+and imported with the sender's scope once received.
 
 A declared ``Content-Length`` over the limit is answered 413 at once; a body without one
 (chunked) is counted as it arrives and refused as soon as it passes the limit, so that no
@@ -8,8 +9,20 @@ oversized body is ever spooled to disk.
 from __future__ import annotations
 
 import json
+import pathlib
+import re
+import shutil
+import tempfile
 
+from fastapi import UploadFile
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from wage_guard.auth.service import Principal
+from wage_guard.context import AppContext
+from wage_guard.imports.schemas import ImportReport
+from wage_guard.imports.service import import_file
+
+_COPY_BUFFER = 1024 * 1024
 
 
 class BodyTooLarge(Exception):
@@ -82,3 +95,47 @@ class UploadLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+def upload_name(filename: str | None) -> str:
+    """The upload's own name without any folder a client sent with it (``/`` or ``\\``)."""
+    return re.split(r"[\\/]", filename or "")[-1].strip() or "upload"
+
+
+def _disk_name(name: str) -> str:
+    """``name`` when a file may be stored under it as is, else ``upload`` with its suffix;
+    kept so that the import's messages name the file as the submitter knows it."""
+    if name not in (".", "..") and "\x00" not in name and len(name.encode()) <= 200:
+        return name
+    suffix = pathlib.PurePosixPath(name).suffix
+    plain = len(suffix) <= 10 and suffix[1:].isascii() and suffix[1:].isalnum()
+    return "upload" + (suffix if plain else "")
+
+
+def import_upload(
+    context: AppContext,
+    *,
+    kind: str,
+    upload: UploadFile,
+    principal: Principal,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import a received file as ``principal``: a contractor's rows only for its own
+    projects, a bank's only for its own accounts (rows outside are row errors)."""
+    codes, banks = principal.credit_codes_scope, principal.banks_scope
+    name = upload_name(upload.filename)
+    with tempfile.TemporaryDirectory(prefix="wage-guard-upload-") as directory:
+        path = pathlib.Path(directory) / _disk_name(name)
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out, _COPY_BUFFER)
+        return import_file(
+            context.engine,
+            kind=kind,
+            path=path,
+            limits=context.settings.imports,
+            file_name=name,
+            dry_run=dry_run,
+            submitted_by=principal.name,
+            contractor_credit_codes=set(codes) if codes is not None else None,
+            bank_names=set(banks) if banks is not None else None,
+        )

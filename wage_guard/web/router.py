@@ -8,12 +8,8 @@ numbers and bank cards already; the pages show nothing else of a person (RELIABI
 
 from __future__ import annotations
 
-import re
-import shutil
-import tempfile
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path as FilePath
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -32,7 +28,8 @@ from wage_guard.errors import Conflict, InvalidInput
 from wage_guard.imports.kinds import KINDS
 from wage_guard.imports.router import ERROR_COLUMNS, KIND_PERMISSIONS
 from wage_guard.imports.schemas import ImportReport
-from wage_guard.imports.service import get_batch, import_file, list_batches
+from wage_guard.imports.service import get_batch, list_batches
+from wage_guard.imports.upload import import_upload
 from wage_guard.projects.service import get_project, list_projects
 from wage_guard.scan.runs import ScanRunRead, list_runs, load_pack, start_scan, today
 from wage_guard.web import repository
@@ -374,7 +371,7 @@ def project_page(
         **scope,
     )
     batches = repository.project_batches(
-        session, project_id=project.id, submitted_by=_submitter_filter(principal), limit=20
+        session, project_id=project.id, submitted_by=principal.imports_submitter, limit=20
     )
     months = project.months
     chart = {
@@ -399,11 +396,6 @@ def project_page(
 # -- imports -------------------------------------------------------------------------------------
 
 
-def _submitter_filter(principal: Principal) -> str | None:
-    """Inspectors and admins read every import; anyone else only their own."""
-    return None if principal.sees_every_import else principal.name
-
-
 def _upload_kinds(principal: Principal) -> list[str]:
     return [kind for kind in KINDS if principal.can(KIND_PERMISSIONS[kind])]
 
@@ -415,7 +407,7 @@ def imports_page(
     """The upload form for the kinds the person may send, and the imports they may read."""
     limit = 50
     batches, total = list_batches(
-        session, submitted_by=_submitter_filter(principal), limit=limit, offset=offset
+        session, submitted_by=principal.imports_submitter, limit=limit, offset=offset
     )
     context = {
         "batches": batches,
@@ -423,16 +415,6 @@ def imports_page(
         "kinds": _upload_kinds(principal),
     }
     return render(request, "imports.html", context)
-
-
-def _saved(upload: UploadFile, directory: FilePath, name: str) -> FilePath:
-    """The upload written to ``directory`` under its own name (so that the import's messages
-    name it as the sender knows it), or ``upload`` and its suffix when that name is unsafe."""
-    plain = name not in (".", "..") and "\x00" not in name and len(name.encode()) <= 200
-    path = directory / (name if plain else "upload" + FilePath(name).suffix.lower()[:10])
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out, 1024 * 1024)
-    return path
 
 
 @router.post("/imports", dependencies=[CsrfChecked])
@@ -449,19 +431,7 @@ def upload(
     if kind not in KIND_PERMISSIONS:
         raise InvalidInput(f"unknown kind {kind!r}; one of {', '.join(KIND_PERMISSIONS)}")
     principal.require(KIND_PERMISSIONS[kind])
-    codes, banks = principal.credit_codes_scope, principal.banks_scope
-    name = re.split(r"[\\/]", file.filename or "")[-1].strip() or "upload"
-    with tempfile.TemporaryDirectory(prefix="wage-guard-upload-") as directory:
-        report = import_file(
-            context.engine,
-            kind=kind,
-            path=_saved(file, FilePath(directory), name),
-            limits=context.settings.imports,
-            file_name=name,
-            submitted_by=principal.name,
-            contractor_credit_codes=set(codes) if codes is not None else None,
-            bank_names=set(banks) if banks is not None else None,
-        )
+    report = import_upload(context, kind=kind, upload=file, principal=principal)
     if report.batch_id is None:
         return render(request, "import_result.html", {"report": report, "duplicate": False})
     suffix = "?duplicate=1" if report.status == "duplicate" else ""
@@ -469,7 +439,7 @@ def upload(
 
 
 def _batch(session: PageSessionDep, principal: Principal, batch_id: int) -> ImportReport:
-    batch = get_batch(session, batch_id=batch_id, submitted_by=_submitter_filter(principal))
+    batch = get_batch(session, batch_id=batch_id, submitted_by=principal.imports_submitter)
     return ImportReport.from_batch(batch)
 
 

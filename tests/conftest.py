@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from wage_guard.config import Settings
 from wage_guard.db import make_engine, make_session_factory, normalize_url
+from wage_guard.db.changes import AREAS
 from wage_guard.db.migrate import upgrade
 
 PG_ENV = "WAGE_GUARD_TEST_DATABASE_URL"
@@ -78,6 +79,15 @@ def _empty_postgres(url: str) -> None:
                 "VALUES ('*', '2021-07-01', 2320.00, 24.40), ('*', '2025-09-01', 2510.00, 26.60)"
             )
         )
+        # New tokens, as a new database has: nothing remembered of the last test is valid.
+        for area in AREAS:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO change_tokens (area, token) "
+                    "VALUES (:area, md5(random()::text || clock_timestamp()::text))"
+                ),
+                {"area": area},
+            )
     engine.dispose()
 
 

@@ -25,7 +25,9 @@ class AppContext:
     @property
     def engine(self) -> sa.Engine:
         if self._engine is None:
-            self._engine = make_engine(self.settings.database_url)
+            self._engine = make_engine(
+                self.settings.database_url, pool_size=self.settings.database_pool_size
+            )
         return self._engine
 
     @cached_property

@@ -3,6 +3,7 @@
 from wage_guard.alerts.orm import Alert, AlertEvent
 from wage_guard.auth.orm import AccessLog, ApiToken, User
 from wage_guard.db import Base
+from wage_guard.db.changes import ChangeToken
 from wage_guard.escrow.orm import AccountTransaction
 from wage_guard.imports.orm import ImportBatch, ImportReplacement
 from wage_guard.minimum_wages.orm import MinimumWage
@@ -19,6 +20,7 @@ __all__ = [
     "AlertEvent",
     "ApiToken",
     "Base",
+    "ChangeToken",
     "Enterprise",
     "Guarantee",
     "ImportBatch",

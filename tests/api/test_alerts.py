@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
@@ -110,9 +111,49 @@ def test_unknown_or_revoked_token_is_401(client: TestClient, world: World, engin
     from wage_guard.auth.service import get_user, revoke_tokens
     from wage_guard.db import make_session_factory
 
+    # Known, and so remembered, before it is revoked: refused at the very next request.
+    assert client.get("/api/v1/alerts", headers=world.headers("inspector")).status_code == 200
     with make_session_factory(engine)() as session, session.begin():
         revoke_tokens(session, user=get_user(session, name="inspector"))
     assert client.get("/api/v1/alerts", headers=world.headers("inspector")).status_code == 401
+
+
+def test_a_disabled_user_is_refused_at_once(client: TestClient, world: World, engine) -> None:
+    from wage_guard.auth.orm import User
+    from wage_guard.db import utcnow
+
+    headers = world.headers("contractor1")
+    assert client.get("/api/v1/alerts", headers=headers).status_code == 200
+    with engine.begin() as conn:
+        conn.execute(sa.update(User).where(User.name == "contractor1").values(disabled_at=utcnow()))
+    assert client.get("/api/v1/alerts", headers=headers).status_code == 401
+
+
+def test_the_queue_page_follows_every_change(client: TestClient, world: World, engine) -> None:
+    """The queue's pages are remembered between requests, yet a reader sees each change at
+    its next request: an action, a project renamed, a project moved out of a scope."""
+    from wage_guard.models import Project
+
+    headers = world.headers("inspector")
+
+    def queue(user: str = "inspector") -> dict[str, dict[str, object]]:
+        answer = client.get("/api/v1/alerts?limit=500", headers=world.headers(user))
+        return {str(item["id"]): item for item in answer.json()["items"]}
+
+    alert_id = world.alerts["P1"][0]
+    assert queue()[str(alert_id)]["status"] == "open"
+    version = client.get(f"/api/v1/alerts/{alert_id}", headers=headers).json()["version"]
+    body = {"action": "acknowledge", "reason": "核查中", "version": version}
+    client.post(f"/api/v1/alerts/{alert_id}/actions", json=body, headers=headers)
+    assert queue()[str(alert_id)]["status"] == "acknowledged"
+
+    assert {item["project_code"] for item in queue("inspector_heping").values()} == {"P1"}
+    with engine.begin() as conn:
+        conn.execute(sa.update(Project).where(Project.code == "P1").values(name="改名工程"))
+    assert queue()[str(alert_id)]["project_name"] == "改名工程"
+    with engine.begin() as conn:
+        conn.execute(sa.update(Project).where(Project.code == "P1").values(district="河西区"))
+    assert queue("inspector_heping") == {}
 
 
 def test_totals_follow_every_change(client: TestClient, world: World) -> None:

@@ -8,8 +8,6 @@ alert a person closed in the meantime is never touched by a scan.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
@@ -20,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement, Select
 
 from wage_guard.alerts.orm import Alert, AlertEvent, AlertStatus
+from wage_guard.db.changes import ALERT_STORE, Remembered
 from wage_guard.projects.orm import Enterprise, Project
 
 T = TypeVar("T")
@@ -305,9 +304,7 @@ def list_alerts(
                 Alert.project_id.in_(named),
             )
         )
-    count = sa.select(sa.func.count()).select_from(Alert).where(*conditions)
-    # A message may change without an event, so a text search is always counted afresh.
-    total = session.execute(count).scalar_one() if text else _TOTALS.count(session, count)
+    total = _count(session, sa.select(sa.func.count()).select_from(Alert).where(*conditions))
     page = (
         sa.select(Alert.id)
         .where(*conditions)
@@ -324,59 +321,23 @@ def list_alerts(
     return list(session.execute(statement).mappings()), total
 
 
-class _Totals:
-    """How many alerts match a query, remembered until the alert store or the projects change.
-
-    Counting a queue of 100,000 alerts costs more than the page itself, and inspectors ask for
-    the same few queues again and again. A remembered total is used only while the store is
-    provably unchanged: every change of an alert's status or level appends an event and every
-    new alert has a new id (so the newest event and alert ids move), and every change of a
-    project's district, contractor or name comes with the import batch that wrote it (so the
-    newest project batch moves). Each total is keyed by the database, the query and its
-    parameters; the oldest are forgotten first.
-    """
-
-    SIZE = 1024
-
-    def __init__(self) -> None:
-        self._totals: OrderedDict[tuple[Any, ...], int] = OrderedDict()
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _state(session: Session) -> tuple[Any, ...]:
-        return tuple(
-            session.execute(
-                sa.select(
-                    sa.select(sa.func.max(Alert.id)).scalar_subquery(),
-                    sa.select(sa.func.max(AlertEvent.id)).scalar_subquery(),
-                    sa.select(sa.func.max(Project.batch_id)).scalar_subquery(),
-                    sa.select(sa.func.count()).select_from(Project).scalar_subquery(),
-                )
-            ).one()
-        )
-
-    def count(self, session: Session, statement: Select[Any]) -> int:
-        bind = session.get_bind()
-        engine = bind if isinstance(bind, sa.Engine) else bind.engine
-        compiled = statement.compile(engine)
-        params = tuple(
-            (name, tuple(value) if isinstance(value, list) else value)
-            for name, value in sorted(compiled.params.items())
-        )
-        key = (str(engine.url), self._state(session), str(compiled), params)
-        with self._lock:
-            if key in self._totals:
-                self._totals.move_to_end(key)
-                return self._totals[key]
-        total = int(session.execute(statement).scalar_one())
-        with self._lock:
-            self._totals[key] = total
-            while len(self._totals) > self.SIZE:
-                self._totals.popitem(last=False)
-        return total
+# How many alerts match a query, remembered while the alert store is unchanged: counting a
+# queue of 100,000 alerts costs more than the page itself, and inspectors ask for the same
+# few queues again and again.
+_TOTALS: Remembered[int] = Remembered(ALERT_STORE, capacity=1024)
 
 
-_TOTALS = _Totals()
+def _count(session: Session, statement: Select[Any]) -> int:
+    """The statement's count, remembered by its SQL and parameters."""
+    bind = session.get_bind()
+    compiled = statement.compile(bind)
+    params = tuple(
+        (name, tuple(value) if isinstance(value, list) else value)
+        for name, value in sorted(compiled.params.items())
+    )
+    return _TOTALS.get(
+        session, (str(compiled), params), lambda: int(session.execute(statement).scalar_one())
+    )
 
 
 def get_row(

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from wage_guard.auth.orm import AccessLog, ApiToken, User
 from wage_guard.auth.schemas import ROLE_PERMISSIONS, Permission, Role
 from wage_guard.db import utcnow
+from wage_guard.db.changes import ACCESS, Remembered
 from wage_guard.errors import Conflict, Forbidden, InvalidInput, NotFound
 from wage_guard.identity import credit_code_problem
 
@@ -210,15 +211,25 @@ def revoke_tokens(session: Session, *, user: User, now: datetime | None = None) 
     return int(result.rowcount)
 
 
-def authenticate(session: Session, *, token: str, now: datetime | None = None) -> Principal | None:
-    """The caller a bearer token belongs to, or None for an unknown, revoked or disabled one."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
-        return None
+@dataclass
+class _Caller:
+    """A token's owner as last read, and when the token's use was last recorded."""
+
+    token_id: int
+    principal: Principal
+    last_used_at: datetime | None
+
+
+# Callers by token digest, remembered while no user or token changes (``db.changes``).
+_CALLERS: Remembered[_Caller | None] = Remembered(ACCESS, capacity=4096)
+
+
+def _caller(session: Session, token_digest: str) -> _Caller | None:
     row = session.execute(
         sa.select(ApiToken.id, ApiToken.last_used_at, User)
         .join(User, User.id == ApiToken.user_id)
         .where(
-            ApiToken.digest == digest(token),
+            ApiToken.digest == token_digest,
             ApiToken.revoked_at.is_(None),
             User.disabled_at.is_(None),
         )
@@ -226,10 +237,24 @@ def authenticate(session: Session, *, token: str, now: datetime | None = None) -
     if row is None:
         return None
     token_id, last_used_at, user = row
+    return _Caller(token_id=token_id, principal=Principal.of(user), last_used_at=last_used_at)
+
+
+def authenticate(session: Session, *, token: str, now: datetime | None = None) -> Principal | None:
+    """The caller a bearer token belongs to, or None for an unknown, revoked or disabled one."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    token_digest = digest(token)
+    caller = _CALLERS.get(session, token_digest, lambda: _caller(session, token_digest))
+    if caller is None:
+        return None
     now = now or utcnow()
-    if last_used_at is None or now - last_used_at >= LAST_USED_PRECISION:
-        session.execute(sa.update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-    return Principal.of(user)
+    if caller.last_used_at is None or now - caller.last_used_at >= LAST_USED_PRECISION:
+        session.execute(
+            sa.update(ApiToken).where(ApiToken.id == caller.token_id).values(last_used_at=now)
+        )
+        caller.last_used_at = now
+    return caller.principal
 
 
 def log_access(

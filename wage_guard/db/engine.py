@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from wage_guard.db.changes import forget_tokens_on_write
 
 
 def normalize_url(url: str) -> str:
@@ -26,14 +29,50 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, **kwargs: Any) -> sa.Engine:
-    """An engine for ``url``; SQLite connections get foreign keys, WAL and a busy timeout."""
+# A pooled connection idle longer than this is pinged before use (seconds).
+PING_AFTER_IDLE = 5.0
+_RETURNED_AT = "wage_guard.returned_at"
+
+
+def _ping_when_idle(engine: sa.Engine) -> None:
+    """Ping a pooled connection before use when it has been idle a while, and replace it if
+    the server is gone (restarted, or the connection timed out): a busy server reuses its
+    connections within milliseconds and so pays no round trip for it on each request."""
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise sa.exc.DisconnectionError(str(exc)) from exc
+        if not alive:
+            raise sa.exc.DisconnectionError("the database did not answer a ping")
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_RETURNED_AT] = time.monotonic()
+
+    sa.event.listen(engine.pool, "checkout", checkout)
+    sa.event.listen(engine.pool, "checkin", checkin)
+
+
+def make_engine(url: str, *, pool_size: int = 20, **kwargs: Any) -> sa.Engine:
+    """An engine for ``url``; SQLite connections get foreign keys, WAL and a busy timeout.
+
+    The pool keeps ``pool_size`` connections open: a busy server that opens a connection
+    for each request beyond them (a new PostgreSQL backend each time) spends more on that
+    than on the requests.
+    """
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = sa.create_engine(url, **kwargs)
+        engine = sa.create_engine(url, pool_size=pool_size, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = sa.create_engine(url, pool_size=pool_size, **kwargs)
+        _ping_when_idle(engine)
+    forget_tokens_on_write(engine)
+    return engine
 
 
 def make_session_factory(engine: sa.Engine) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Receive, Scope, Send
 
 from wage_guard.context import AppContext
 from wage_guard.imports.upload import UploadLimitMiddleware
@@ -16,6 +17,17 @@ from wage_guard.imports.upload import UploadLimitMiddleware
 STATIC = Path(__file__).parent / "static"
 SESSION_COOKIE = "wage_guard_session"
 SESSION_DAYS = 7
+
+
+class PageSessionMiddleware(SessionMiddleware):
+    """Starlette's signed session cookie, for the pages only: the API (``/api/``) takes no
+    cookie, so its requests are passed on untouched."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def install(app: FastAPI, context: AppContext) -> None:
@@ -32,7 +44,7 @@ def install(app: FastAPI, context: AppContext) -> None:
     limit = int(context.settings.imports.max_file_mb * 1024 * 1024)
     app.add_middleware(UploadLimitMiddleware, limit=limit, prefixes=("/imports",))
     app.add_middleware(
-        SessionMiddleware,
+        PageSessionMiddleware,
         secret_key=settings.secret_key or secrets.token_urlsafe(48),
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_DAYS * 86400,

@@ -9,7 +9,7 @@ form carries the session's CSRF token; a POST without it, or with another, is 40
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -95,10 +95,10 @@ def page_caller_standalone(request: Request) -> Principal:
 StandalonePageCaller = Annotated[Principal, Depends(page_caller_standalone)]
 
 
-def page_requires(permission: Permission) -> Callable[[Principal], Principal]:
+def page_requires(permission: Permission) -> Callable[[Principal], Awaitable[Principal]]:
     """The signed-in person, or the 403 page when the role may not use ``permission``."""
 
-    def check(principal: PageCaller) -> Principal:
+    async def check(principal: PageCaller) -> Principal:
         principal.require(permission)
         return principal
 

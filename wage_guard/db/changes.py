@@ -1,0 +1,141 @@
+"""Change tokens: one per area of the database, replaced by a new random token in the same
+transaction as every write to the area's tables, so that what was read from them can be
+remembered for as long as the token stays the same.
+
+The database keeps them, with triggers (migration 0004), so that no write can forget:
+
+- ``alert_store``: ``alerts``, ``alert_events``, ``projects`` and ``enterprises`` (what the
+  warning queue shows and whose projects each caller sees);
+- ``access``: ``users`` and ``api_tokens`` (who a bearer token is, its role and scope), except
+  a token's ``last_used_at``.
+
+A reader takes the token before the data, so that what it reads is at least as new as the
+token says; a token is random, so a transaction that wrote and rolled back leaves no token
+anyone else will see. On PostgreSQL the triggers run before each statement, so that a writer
+takes the token's row lock before any row of the area and writers cannot deadlock on it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from wage_guard.db.base import Base
+
+V = TypeVar("V")
+
+ALERT_STORE = "alert_store"
+ACCESS = "access"
+# Each area and the tables whose writes change its token (migration 0004 installs them).
+AREAS: dict[str, tuple[str, ...]] = {
+    ALERT_STORE: ("alerts", "alert_events", "projects", "enterprises"),
+    ACCESS: ("users", "api_tokens"),
+}
+
+
+class ChangeToken(Base):
+    """The current token of one area of the database."""
+
+    __tablename__ = "change_tokens"
+
+    area: Mapped[str] = mapped_column(sa.String(32), primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(32))
+
+
+_TOKENS = sa.select(ChangeToken.area, ChangeToken.token)
+# Where a connection keeps the tokens it read, until its next write, commit or rollback.
+_READ = "wage_guard.change_tokens"
+
+
+def change_token(session: Session, area: str) -> str:
+    """The area's token as the session's transaction last saw it: every area's token is read
+    in one query, once per transaction until it writes (``forget_tokens_on_write``)."""
+    connection = session.connection()
+    tokens: dict[str, str] | None = connection.info.get(_READ)
+    if tokens is None:
+        # On the connection: read on every request, it skips the ORM's work for plain rows.
+        tokens = {area: token for area, token in connection.execute(_TOKENS)}
+        connection.info[_READ] = tokens
+    return tokens[area]
+
+
+def forget_tokens_on_write(engine: sa.Engine) -> None:
+    """Make ``engine``'s connections forget the tokens they read at every statement other
+    than a read (it may renew one), at every commit and rollback, and when going back to the
+    pool: a token is never used past a write of its own transaction, nor past that
+    transaction's end."""
+
+    def forget(connection: sa.Connection, *_: object) -> None:
+        connection.info.pop(_READ, None)
+
+    def before_statement(
+        connection: sa.Connection, _cursor: object, statement: str, *_: object
+    ) -> None:
+        if statement.lstrip()[:6].upper() != "SELECT":
+            forget(connection)
+
+    def returned(_dbapi_connection: object, record: Any) -> None:
+        record.info.pop(_READ, None)
+
+    sa.event.listen(engine, "before_cursor_execute", before_statement)
+    sa.event.listen(engine, "commit", forget)
+    sa.event.listen(engine, "rollback", forget)
+    sa.event.listen(engine.pool, "checkin", returned)
+
+
+def _engine_url(session: Session) -> str:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, sa.Engine) else bind.engine
+    return str(engine.url)
+
+
+class Remembered(Generic[V]):
+    """Values computed from one area, each kept while the area's token is unchanged.
+
+    Keys are the database, the token and the caller's key; the least recently used values
+    are forgotten first once their weights (by default 1 each) pass ``capacity``. None is
+    never remembered (an unknown key must not push out known ones).
+    """
+
+    def __init__(self, area: str, *, capacity: int, weigh: Callable[[V], int] = lambda _: 1):
+        self.area = area
+        self.capacity = capacity
+        self._weigh = weigh
+        self._values: OrderedDict[tuple[Hashable, ...], tuple[V, int]] = OrderedDict()
+        self._weight = 0
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, key: Hashable, compute: Callable[[], V]) -> V:
+        """The value remembered under ``key`` for the area's current token, or ``compute()``
+        remembered under it."""
+        full_key = (_engine_url(session), change_token(session, self.area), key)
+        with self._lock:
+            if full_key in self._values:
+                self._values.move_to_end(full_key)
+                return self._values[full_key][0]
+        value = compute()
+        if value is None:
+            return value
+        weight = self._weigh(value)
+        if weight > self.capacity:
+            return value
+        with self._lock:
+            previous = self._values.pop(full_key, None)
+            if previous is not None:
+                self._weight -= previous[1]
+            self._values[full_key] = (value, weight)
+            self._weight += weight
+            while self._weight > self.capacity:
+                _, (_, dropped) = self._values.popitem(last=False)
+                self._weight -= dropped
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._weight = 0

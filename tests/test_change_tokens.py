@@ -147,6 +147,49 @@ def test_a_transaction_sees_its_own_write_renew_the_token(
         assert change_token(session, ALERT_STORE) != first
 
 
+def test_a_write_undone_by_a_savepoint_does_not_spend_the_renewal(
+    engine: sa.Engine, loaded: dict[str, int]
+) -> None:
+    """A write rolled back to a savepoint takes its renewal with it; the next write of the
+    transaction renews the token again, so the commit shows a new one."""
+    before = _tokens(engine)[ALERT_STORE]
+    with engine.begin() as conn:
+        savepoint = conn.begin_nested()
+        conn.execute(sa.update(Project).values(name="撤销"))
+        savepoint.rollback()
+        conn.execute(sa.update(Project).values(name="保留"))
+    assert _tokens(engine)[ALERT_STORE] != before
+
+
+def test_a_transaction_that_wrote_keeps_nothing(engine: sa.Engine, loaded: dict[str, int]) -> None:
+    """What a transaction reads after its own write is not yet anyone else's: neither taken
+    from nor kept in what is remembered."""
+    remembered: Remembered[str] = Remembered(ALERT_STORE, capacity=10)
+    factory = make_session_factory(engine)
+
+    def name(session: Session) -> str:
+        return remembered.get(
+            session, "P1", lambda: session.execute(sa.select(Project.name)).scalar_one()
+        )
+
+    with factory() as session:
+        original = name(session)
+    with factory() as session, session.begin():
+        session.execute(sa.update(Project).values(name="未提交"))
+        assert name(session) == "未提交"
+        session.rollback()
+    with factory() as session:
+        assert name(session) == original
+    # Read between two writes of one transaction: the first write's token outlives the
+    # second on PostgreSQL, so what was read in between must not be kept under it.
+    with factory() as session, session.begin():
+        session.execute(sa.update(Project).values(name="第一次"))
+        assert name(session) == "第一次"
+        session.execute(sa.update(Project).values(name="第二次"))
+    with factory() as session:
+        assert name(session) == "第二次"
+
+
 def test_remembered_until_the_area_changes(engine: sa.Engine, loaded: dict[str, int]) -> None:
     remembered: Remembered[str] = Remembered(ALERT_STORE, capacity=10)
     factory = make_session_factory(engine)

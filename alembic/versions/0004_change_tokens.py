@@ -1,8 +1,9 @@
 """Change tokens: a random token per area of the database, renewed by triggers in the same
 transaction as every write to the area's tables (``wage_guard.db.changes``).
 
-On SQLite the triggers run after each row written; on PostgreSQL once before each
-statement, so that the token's row is locked before any row of the area.
+On SQLite the triggers run after each row written; on PostgreSQL before each statement,
+so that the token's row is locked before any row of the area, renewing it once per
+transaction.
 
 Revision ID: 0004
 Revises: 0003
@@ -58,8 +59,15 @@ def upgrade() -> None:
         op.execute(
             f"""
             CREATE FUNCTION renew_change_token() RETURNS trigger LANGUAGE plpgsql AS $$
+            DECLARE
+                renewed text := 'wage_guard.renewed_' || TG_ARGV[0];
             BEGIN
-                UPDATE change_tokens SET token = {renew} WHERE area = TG_ARGV[0];
+                -- Once per transaction (the flag is undone with a rolled-back savepoint):
+                -- each renewal of the row in one transaction would stack a version of it.
+                IF current_setting(renewed, true) IS DISTINCT FROM '1' THEN
+                    UPDATE change_tokens SET token = {renew} WHERE area = TG_ARGV[0];
+                    PERFORM set_config(renewed, '1', true);
+                END IF;
                 RETURN NULL;
             END $$
             """

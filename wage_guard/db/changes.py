@@ -11,8 +11,10 @@ The database keeps them, with triggers (migration 0004), so that no write can fo
 
 A reader takes the token before the data, so that what it reads is at least as new as the
 token says; a token is random, so a transaction that wrote and rolled back leaves no token
-anyone else will see. On PostgreSQL the triggers run before each statement, so that a writer
-takes the token's row lock before any row of the area and writers cannot deadlock on it.
+anyone else will see. A transaction that has written neither uses nor keeps remembered
+values: what it reads is not yet anyone else's, and on PostgreSQL the token is renewed once
+per transaction. There the triggers run before each statement, so that a writer takes the
+token's row lock before any row of the area and writers cannot deadlock on it.
 """
 
 from __future__ import annotations
@@ -48,8 +50,10 @@ class ChangeToken(Base):
 
 
 _TOKENS = sa.select(ChangeToken.area, ChangeToken.token)
-# Where a connection keeps the tokens it read, until its next write, commit or rollback.
+# Where a connection keeps the tokens it read, until its next write, commit or rollback,
+# and whether its transaction has written.
 _READ = "wage_guard.change_tokens"
+_WROTE = "wage_guard.wrote"
 
 
 def change_token(session: Session, area: str) -> str:
@@ -72,15 +76,18 @@ def forget_tokens_on_write(engine: sa.Engine) -> None:
 
     def forget(connection: sa.Connection, *_: object) -> None:
         connection.info.pop(_READ, None)
+        connection.info.pop(_WROTE, None)
 
     def before_statement(
         connection: sa.Connection, _cursor: object, statement: str, *_: object
     ) -> None:
         if statement.lstrip()[:6].upper() != "SELECT":
-            forget(connection)
+            connection.info.pop(_READ, None)
+            connection.info[_WROTE] = True
 
     def returned(_dbapi_connection: object, record: Any) -> None:
         record.info.pop(_READ, None)
+        record.info.pop(_WROTE, None)
 
     sa.event.listen(engine, "before_cursor_execute", before_statement)
     sa.event.listen(engine, "commit", forget)
@@ -112,7 +119,9 @@ class Remembered(Generic[V]):
 
     def get(self, session: Session, key: Hashable, compute: Callable[[], V]) -> V:
         """The value remembered under ``key`` for the area's current token, or ``compute()``
-        remembered under it."""
+        remembered under it; always ``compute()`` in a transaction that has written."""
+        if session.connection().info.get(_WROTE):
+            return compute()
         full_key = (_engine_url(session), change_token(session, self.area), key)
         with self._lock:
             if full_key in self._values:

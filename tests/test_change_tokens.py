@@ -161,17 +161,23 @@ def test_a_write_undone_by_a_savepoint_does_not_spend_the_renewal(
     assert _tokens(engine)[ALERT_STORE] != before
 
 
-def test_a_transaction_that_wrote_keeps_nothing(engine: sa.Engine, loaded: dict[str, int]) -> None:
-    """What a transaction reads after its own write is not yet anyone else's: neither taken
-    from nor kept in what is remembered."""
+def _remembered_project_name() -> Callable[[Session], str]:
+    """The one project's name, remembered under the alert store's token."""
     remembered: Remembered[str] = Remembered(ALERT_STORE, capacity=10)
-    factory = make_session_factory(engine)
 
-    def name(session: Session) -> str:
+    def project_name(session: Session) -> str:
         return remembered.get(
             session, "P1", lambda: session.execute(sa.select(Project.name)).scalar_one()
         )
 
+    return project_name
+
+
+def test_a_transaction_that_wrote_keeps_nothing(engine: sa.Engine, loaded: dict[str, int]) -> None:
+    """What a transaction reads after its own write is not yet anyone else's: neither taken
+    from nor kept in what is remembered."""
+    name = _remembered_project_name()
+    factory = make_session_factory(engine)
     with factory() as session:
         original = name(session)
     with factory() as session, session.begin():
@@ -191,14 +197,8 @@ def test_a_transaction_that_wrote_keeps_nothing(engine: sa.Engine, loaded: dict[
 
 
 def test_remembered_until_the_area_changes(engine: sa.Engine, loaded: dict[str, int]) -> None:
-    remembered: Remembered[str] = Remembered(ALERT_STORE, capacity=10)
+    project_name = _remembered_project_name()
     factory = make_session_factory(engine)
-
-    def project_name(session: Session) -> str:
-        return remembered.get(
-            session, "P1", lambda: session.execute(sa.select(Project.name)).scalar_one()
-        )
-
     with factory() as session:
         original = project_name(session)
     with engine.begin() as conn:

@@ -49,7 +49,7 @@ class ChangeToken(Base):
     token: Mapped[str] = mapped_column(sa.String(32))
 
 
-_TOKENS = sa.select(ChangeToken.area, ChangeToken.token)
+_TOKENS = "SELECT area, token FROM change_tokens"
 # Where a connection keeps the tokens it read, until its next write, commit or rollback,
 # and whether its transaction has written.
 _READ = "wage_guard.change_tokens"
@@ -62,8 +62,14 @@ def change_token(session: Session, area: str) -> str:
     connection = session.connection()
     tokens: dict[str, str] | None = connection.info.get(_READ)
     if tokens is None:
-        # On the connection: read on every request, it skips the ORM's work for plain rows.
-        tokens = {area: token for area, token in connection.execute(_TOKENS)}
+        # Read on nearly every request: straight through the driver's cursor, a plain
+        # statement without parameters, at a fraction of the cost of an executed statement.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(_TOKENS)
+            tokens = {str(area): str(token) for area, token in cursor.fetchall()}
+        finally:
+            cursor.close()
         connection.info[_READ] = tokens
     return tokens[area]
 

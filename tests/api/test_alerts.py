@@ -103,6 +103,36 @@ def test_page_size_is_bounded(client: TestClient, world: World) -> None:
     assert answer.status_code == 422
 
 
+def test_queue_filters_are_read_as_documented(client: TestClient, world: World) -> None:
+    """Repeated filters make a list, an unknown or invalid one is 422 at its name, and the
+    same query string asked twice is read the same way."""
+    headers = world.headers("inspector")
+
+    def items(query: str) -> list[dict[str, object]]:
+        answer = client.get(f"/api/v1/alerts?{query}", headers=headers)
+        assert answer.status_code == 200, answer.text
+        return list(answer.json()["items"])
+
+    every = items("status=all&limit=500")
+    reds = items("level=red&status=all&limit=500")
+    assert {item["level"] for item in reds} <= {"red"}
+    both = items("level=red&level=yellow&status=all&limit=500")
+    assert len(both) == sum(1 for item in every if item["level"] in ("red", "yellow"))
+    assert items("level=red&level=yellow&status=all&limit=500") == both
+    for query, where in (
+        ("limit=0", "query.limit"),
+        ("level=purple", "query.level.0"),
+        ("sort=worst", "query.sort"),
+        ("month_from=2026-13", "query.month_from"),
+        ("colour=red", "query.colour"),
+    ):
+        answer = client.get(f"/api/v1/alerts?{query}", headers=headers)
+        assert answer.status_code == 422, query
+        error = answer.json()["error"]
+        assert error["code"] == "invalid_input"
+        assert error["message"].startswith(f"{where}:"), (query, error["message"])
+
+
 def test_unknown_or_revoked_token_is_401(client: TestClient, world: World, engine) -> None:
     assert client.get("/api/v1/alerts").status_code == 401
     bad = client.get("/api/v1/alerts", headers={"Authorization": "Bearer wg_nope"})

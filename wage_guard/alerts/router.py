@@ -26,6 +26,7 @@ from wage_guard.deps import (
     BigIdPath,
     ContextDep,
     PendingCaller,
+    QueryModel,
     SessionDep,
     pending_caller,
     requires,
@@ -146,8 +147,12 @@ def _query(filters: AlertFilters, principal: Principal) -> dict[str, Any]:
     }
 
 
-@router.get("", response_model=AlertList)
-def list_(caller: QueueReader, page: Annotated[AlertPage, Query()]) -> Response:
+# The queue's filters, validated once per distinct query string.
+_QUEUE_QUERY = QueryModel(AlertPage)
+
+
+@router.get("", response_model=AlertList, openapi_extra=_QUEUE_QUERY.openapi)
+def list_(caller: QueueReader, page: Annotated[AlertPage, Depends(_QUEUE_QUERY)]) -> Response:
     """The warning queue: a page of alerts, riskiest first by default, and the total."""
     with caller.reading() as (session, principal):
         query = _query(page, principal)

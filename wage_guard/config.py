@@ -96,8 +96,8 @@ class Settings(BaseSettings):
     )
 
     database_url: str = "sqlite:///wage_guard.db"
-    # Connections each process keeps open (a server worker serves up to 40 requests at once).
-    database_pool_size: int = Field(20, ge=1, le=200)
+    # Connections a process keeps open: a server worker runs up to 40 requests at once.
+    database_pool_size: int = Field(40, ge=1, le=200)
     log_level: str = "INFO"
     imports: ImportSettings = Field(default_factory=ImportSettings)
     scan: ScanSettings = Field(default_factory=ScanSettings)

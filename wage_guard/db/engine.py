@@ -57,12 +57,13 @@ def _ping_when_idle(engine: sa.Engine) -> None:
     sa.event.listen(engine.pool, "checkin", checkin)
 
 
-def make_engine(url: str, *, pool_size: int = 20, **kwargs: Any) -> sa.Engine:
+def make_engine(url: str, *, pool_size: int = 40, **kwargs: Any) -> sa.Engine:
     """An engine for ``url``; SQLite connections get foreign keys, WAL and a busy timeout.
 
-    The pool keeps ``pool_size`` connections open: a busy server that opens a connection
-    for each request beyond them (a new PostgreSQL backend each time) spends more on that
-    than on the requests.
+    The pool opens up to ``pool_size`` connections as they are needed and keeps them (ten
+    more are opened for a burst, and closed after): a busy server that closed and reopened
+    connections beyond a smaller pool (a new PostgreSQL backend each time) spent more on
+    that than on its requests.
     """
     url = normalize_url(url)
     if url.startswith("sqlite"):

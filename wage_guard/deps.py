@@ -5,7 +5,9 @@ when it raises. The caller comes from ``Authorization: Bearer <token>``; a missi
 unknown or revoked token is 401 (RELIABILITY 25); a route that owns its transactions takes
 ``StandaloneCallerDep``, authenticated apart from the request's session.
 ``requires(permission)`` refuses a role that may not use a function with 403
-(RELIABILITY 23).
+(RELIABILITY 23). The warning queue, answered far more often than any other route, takes
+its caller as a ``PendingCaller`` (authenticated in the route's own worker thread) and its
+filters through a ``QueryModel`` (validated once per distinct query string).
 """
 
 from __future__ import annotations

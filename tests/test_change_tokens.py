@@ -24,24 +24,28 @@ def _tokens(engine: sa.Engine) -> dict[str, str]:
         return dict(conn.execute(sa.text("SELECT area, token FROM change_tokens")).all())
 
 
+def _open_alert(rule: str, project_id: int) -> dict[str, object]:
+    """The columns of an open alert of ``rule`` on the project (its open key aside)."""
+    return {
+        "rule_id": rule,
+        "project_id": project_id,
+        "fingerprint": f"{rule}:P1",
+        "level": "red",
+        "status": "open",
+        "first_seen": NOW,
+        "last_seen": NOW,
+        "evidence": {},
+        "message_zh": "",
+        "message_en": "",
+    }
+
+
 @pytest.fixture
 def loaded(engine: sa.Engine) -> dict[str, int]:
     """One project with an alert and its first event, and a user with a token."""
     ids = load(engine, {"projects": [{"code": "P1"}]})
     with make_session_factory(engine)() as session, session.begin():
-        alert = Alert(
-            rule_id="r",
-            project_id=ids["P1"],
-            fingerprint="r:P1",
-            open_key="r:P1",
-            level="red",
-            status="open",
-            first_seen=NOW,
-            last_seen=NOW,
-            evidence={},
-            message_zh="",
-            message_en="",
-        )
+        alert = Alert(**_open_alert("r", ids["P1"]), open_key="r:P1")
         session.add(alert)
         session.flush()
         session.add(AlertEvent(alert_id=alert.id, at=NOW, actor="system", action="opened"))
@@ -68,20 +72,7 @@ WRITES: dict[str, tuple[str | None, Write]] = {
     ),
     "a new alert": (
         ALERT_STORE,
-        lambda c, ids: c.execute(
-            sa.insert(Alert).values(
-                rule_id="r2",
-                project_id=ids["P1"],
-                fingerprint="r2:P1",
-                level="yellow",
-                status="open",
-                first_seen=NOW,
-                last_seen=NOW,
-                evidence={},
-                message_zh="",
-                message_en="",
-            )
-        ),
+        lambda c, ids: c.execute(sa.insert(Alert).values(**_open_alert("r2", ids["P1"]))),
     ),
     "a project renamed": (
         ALERT_STORE,

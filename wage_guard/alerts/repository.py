@@ -19,7 +19,7 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from wage_guard.alerts.orm import Alert, AlertEvent, AlertStatus
 from wage_guard.db.changes import ALERT_STORE, Remembered
-from wage_guard.projects.orm import Enterprise, Project
+from wage_guard.projects.orm import Enterprise, Project, scope_conditions
 
 T = TypeVar("T")
 _CHUNK = 1000
@@ -195,22 +195,6 @@ def open_alert_id(session: Session, *, fingerprint: str) -> int | None:
 # -- reading ------------------------------------------------------------------------------------
 
 
-def _scope_conditions(
-    *, districts_scope: Sequence[str] | None, credit_codes_scope: Sequence[str] | None
-) -> list[ColumnElement[bool]]:
-    """Conditions on ``Project`` keeping the caller's districts and contractors (None: all)."""
-    conditions: list[ColumnElement[bool]] = []
-    if districts_scope is not None:
-        conditions.append(Project.district.in_(list(districts_scope)))
-    if credit_codes_scope is not None:
-        conditions.append(
-            Project.contractor_id.in_(
-                sa.select(Enterprise.id).where(Enterprise.credit_code.in_(list(credit_codes_scope)))
-            )
-        )
-    return conditions
-
-
 def _scoped(
     statement: Select[*tuple[Any, ...]],
     *,
@@ -219,7 +203,7 @@ def _scoped(
 ) -> Select[*tuple[Any, ...]]:
     """Only the projects of the caller's districts and contractors (None: no limit)."""
     return statement.where(
-        *_scope_conditions(districts_scope=districts_scope, credit_codes_scope=credit_codes_scope)
+        *scope_conditions(districts_scope=districts_scope, credit_codes_scope=credit_codes_scope)
     )
 
 
@@ -281,7 +265,7 @@ def list_alerts(
         conditions.append(Alert.subject >= month_from)
     if month_to is not None:
         conditions.append(Alert.subject <= month_to)
-    project_conditions = _scope_conditions(
+    project_conditions = scope_conditions(
         districts_scope=districts_scope, credit_codes_scope=credit_codes_scope
     )
     if project is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -79,6 +80,23 @@ class Project(Base):
             "status IN ('in_progress', 'suspended', 'completed', 'preparing')", name="status"
         ),
     )
+
+
+def scope_conditions(
+    *, districts_scope: Sequence[str] | None, credit_codes_scope: Sequence[str] | None
+) -> list[sa.ColumnElement[bool]]:
+    """Conditions on ``Project`` keeping a caller's districts and general contractors' credit
+    codes (None: no limit), the one definition of a caller's scope (RELIABILITY 22)."""
+    conditions: list[sa.ColumnElement[bool]] = []
+    if districts_scope is not None:
+        conditions.append(Project.district.in_(list(districts_scope)))
+    if credit_codes_scope is not None:
+        conditions.append(
+            Project.contractor_id.in_(
+                sa.select(Enterprise.id).where(Enterprise.credit_code.in_(list(credit_codes_scope)))
+            )
+        )
+    return conditions
 
 
 class WageAccount(Base):

@@ -18,7 +18,7 @@ from sqlalchemy.sql import ColumnElement
 from wage_guard.alerts.orm import Alert, AlertStatus
 from wage_guard.escrow.orm import AccountTransaction, TransactionKind
 from wage_guard.payroll.orm import PayrollLine
-from wage_guard.projects.orm import Enterprise, Project, WageAccount
+from wage_guard.projects.orm import Project, WageAccount, scope_conditions
 from wage_guard.roster.orm import RosterEntry
 
 _INFLOWS = (TransactionKind.LABOR_COST.value, TransactionKind.OTHER_IN.value)
@@ -27,23 +27,6 @@ _INFLOWS = (TransactionKind.LABOR_COST.value, TransactionKind.OTHER_IN.value)
 def _cents(amount: Any) -> ColumnElement[int]:
     """A sum of yuan as whole fen."""
     return sa.cast(sa.func.round(sa.func.coalesce(amount, 0) * 100), sa.BigInteger)
-
-
-def _in_scope(
-    *, districts_scope: Sequence[str] | None, credit_codes_scope: Sequence[str] | None
-) -> list[ColumnElement[bool]]:
-    """Conditions keeping the projects of the caller's districts and contractors (None: no
-    limit)."""
-    conditions: list[ColumnElement[bool]] = []
-    if districts_scope is not None:
-        conditions.append(Project.district.in_(list(districts_scope)))
-    if credit_codes_scope is not None:
-        conditions.append(
-            Project.contractor_id.in_(
-                sa.select(Enterprise.id).where(Enterprise.credit_code.in_(list(credit_codes_scope)))
-            )
-        )
-    return conditions
 
 
 def get_by_code(
@@ -65,7 +48,9 @@ def get_by_code(
         )
         .where(
             Project.code == code,
-            *_in_scope(districts_scope=districts_scope, credit_codes_scope=credit_codes_scope),
+            *scope_conditions(
+                districts_scope=districts_scope, credit_codes_scope=credit_codes_scope
+            ),
         )
     ).scalar_one_or_none()
 

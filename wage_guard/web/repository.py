@@ -14,12 +14,12 @@ from wage_guard.imports.orm import ImportBatch
 from wage_guard.models import (
     AccountTransaction,
     Alert,
-    Enterprise,
     PayrollLine,
     Project,
     RosterEntry,
     WageAccount,
 )
+from wage_guard.projects.orm import scope_conditions
 
 
 def _in_scope(
@@ -29,15 +29,9 @@ def _in_scope(
     credit_codes_scope: Sequence[str] | None,
 ) -> Select[*tuple[Any, ...]]:
     """Only the projects of the caller's districts and contractors (None: no limit)."""
-    if districts_scope is not None:
-        statement = statement.where(Project.district.in_(list(districts_scope)))
-    if credit_codes_scope is not None:
-        statement = statement.where(
-            Project.contractor_id.in_(
-                sa.select(Enterprise.id).where(Enterprise.credit_code.in_(list(credit_codes_scope)))
-            )
-        )
-    return statement
+    return statement.where(
+        *scope_conditions(districts_scope=districts_scope, credit_codes_scope=credit_codes_scope)
+    )
 
 
 def active_counts(

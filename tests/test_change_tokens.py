@@ -3,8 +3,10 @@ transaction, and what is remembered under a token is never served past a change.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 from tests.scan.builders import credit_code, load
 from wage_guard.auth.service import create_user, issue_token
 from wage_guard.db import make_session_factory
-from wage_guard.db.changes import ACCESS, ALERT_STORE, Remembered, change_token
+from wage_guard.db.changes import ACCESS, ALERT_STORE, Remembered, TokenReader, change_token
 from wage_guard.models import Alert, AlertEvent, ApiToken, Enterprise, PayrollLine, Project, User
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
@@ -241,3 +243,86 @@ def test_an_idle_connection_to_a_restarted_server_is_replaced(
     monkeypatch.setattr(engines, "PING_AFTER_IDLE", 0.0)
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() != backend
+
+
+class _GatedReader(TokenReader):
+    """A reader whose reads wait for the test to let each one finish, numbered in order."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        super().__init__(engine)
+        self.reads = 0
+        self.gates: list[asyncio.Event] = []
+
+    async def _fetch(self) -> list[tuple[Any, ...]]:
+        self.reads += 1
+        gate = asyncio.Event()
+        self.gates.append(gate)
+        await gate.wait()
+        return [(ACCESS, str(self.reads))]
+
+
+def test_a_read_under_way_serves_only_those_who_came_before_it(engine: sa.Engine) -> None:
+    """A request that arrives while the tokens are being read waits for the next read, which
+    every such request shares: it may have missed a write committed just before it came."""
+
+    async def scenario() -> None:
+        reader = _GatedReader(engine)
+        first = asyncio.create_task(reader.read())
+        await asyncio.sleep(0)
+        later = [asyncio.create_task(reader.read()) for _ in range(3)]
+        await asyncio.sleep(0)
+        assert reader.reads == 1
+        reader.gates[0].set()
+        assert (await first) == {ACCESS: "1"}
+        while reader.reads < 2:
+            await asyncio.sleep(0)
+        later[0].cancel()  # a client gone away does not cancel the others' read
+        reader.gates[1].set()
+        assert [await task for task in later[1:]] == [{ACCESS: "2"}, {ACCESS: "2"}]
+        assert reader.reads == 2
+
+    asyncio.run(scenario())
+
+
+def test_the_token_reader_sees_each_committed_write(
+    engine: sa.Engine, loaded: dict[str, int]
+) -> None:
+    async def scenario() -> None:
+        reader = TokenReader(engine)
+        try:
+            before = await reader.read()
+            assert before == _tokens(engine)
+            with engine.begin() as conn:
+                conn.execute(sa.update(Project).values(name="新名称"))
+            after = await reader.read()
+            assert after == _tokens(engine)
+            assert after is not None and before is not None
+            assert after[ALERT_STORE] != before[ALERT_STORE]
+            assert after[ACCESS] == before[ACCESS]
+        finally:
+            reader.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_token_reader_reconnects_after_its_backend_is_gone(engine: sa.Engine) -> None:
+    """A read on a connection the server dropped gives None (the request takes its usual
+    path); the next read opens a new connection."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the reader's own PostgreSQL connection")
+
+    async def scenario() -> None:
+        reader = TokenReader(engine)
+        try:
+            assert await reader.read() == _tokens(engine)
+            assert reader._connection is not None
+            backend = reader._connection.info.backend_pid
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+            assert await reader.read() is None
+            assert await reader.read() == _tokens(engine)
+            assert reader._connection.info.backend_pid != backend
+        finally:
+            reader.close()
+
+    asyncio.run(scenario())

@@ -114,6 +114,7 @@ def create_app(context: AppContext) -> FastAPI:
         try:
             yield
         finally:
+            context.close_token_reader()
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
 

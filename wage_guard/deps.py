@@ -6,15 +6,16 @@ unknown or revoked token is 401 (RELIABILITY 25); a route that owns its transact
 ``StandaloneCallerDep``, authenticated apart from the request's session.
 ``requires(permission)`` refuses a role that may not use a function with 403
 (RELIABILITY 23). The warning queue, answered far more often than any other route, takes
-its caller as a ``PendingCaller`` (authenticated in the route's own worker thread) and its
-filters through a ``QueryModel`` (validated once per distinct query string).
+its caller as a ``PendingCaller`` (a remembered page is found on the event loop; otherwise
+the caller is authenticated in the route's own worker thread) and its filters through a
+``QueryModel`` (validated once per distinct query string).
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar, get_origin
@@ -27,9 +28,12 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from wage_guard.auth.schemas import Permission
-from wage_guard.auth.service import Principal, authenticate
+from wage_guard.auth.service import Principal, authenticate, remembered_principal
 from wage_guard.context import AppContext
+from wage_guard.db.changes import Remembered
 from wage_guard.errors import Unauthorized
+
+V = TypeVar("V")
 
 _bearer = HTTPBearer(auto_error=False, description="An API token from `wage-guard users add`.")
 
@@ -132,15 +136,37 @@ def requires(permission: Permission) -> Callable[[Principal], Awaitable[Principa
 @dataclass(frozen=True)
 class PendingCaller:
     """A request's caller before authentication, and the permission the route needs: for a
-    read-only route answered so often that it authenticates and reads in its own worker
-    thread, with one hop to a thread per request instead of three (``SessionDep`` and
-    ``requires`` each take one). The same ``get_principal`` decides; a route that takes
-    this does all its work inside ``reading()``."""
+    read-only route answered so often that it first looks for a remembered answer on the
+    event loop (``remembered``), and otherwise authenticates and reads in one worker thread
+    (``reading``) instead of the three hops ``SessionDep`` and ``requires`` would take. The
+    same ``get_principal`` decides whenever the caller is not remembered."""
 
     request: Request
     context: AppContext
     credentials: HTTPAuthorizationCredentials | None
     permission: Permission
+
+    async def remembered(
+        self, values: Remembered[V], key: Callable[[Principal], Hashable]
+    ) -> V | None:
+        """What ``values`` remembers for this caller under ``key(caller)``, found on the
+        event loop with no worker thread and no pooled connection: the change tokens come
+        from the context's ``TokenReader``, the caller from ``remembered_principal``
+        (403 when its role may not use the route). None when anything is not remembered
+        or the tokens could not be read: the route then reads in ``reading()``."""
+        token = self.credentials.credentials if self.credentials is not None else None
+        if not token:
+            return None
+        reader = self.context.token_reader
+        tokens = await reader.read()
+        if tokens is None:
+            return None
+        principal = remembered_principal(reader.database, tokens, token=token)
+        if principal is None:
+            return None
+        principal.require(self.permission)
+        self.request.state.principal = principal
+        return values.peek(reader.database, tokens, key(principal))
 
     @contextmanager
     def reading(self) -> Iterator[tuple[Session, Principal]]:

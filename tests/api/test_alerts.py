@@ -204,3 +204,37 @@ def test_totals_follow_every_change(client: TestClient, world: World) -> None:
     )
     assert total("status=open") == before_open - 1
     assert total("status=closed") == before_closed + 1
+
+
+def test_a_remembered_queue_page_is_answered_on_the_event_loop(
+    client: TestClient, world: World, monkeypatch
+) -> None:
+    """Asked again with nothing changed, the queue answers from what it remembers, without
+    a worker thread or a session; after an action it reads again. A role that may not read
+    the queue is refused either way."""
+    from wage_guard.alerts import router
+
+    reads: list[str] = []
+    read_page = router._read_queue_page
+
+    def counted(caller, page, key):  # type: ignore[no-untyped-def]
+        reads.append(str(page.limit))
+        return read_page(caller, page, key)
+
+    monkeypatch.setattr(router, "_read_queue_page", counted)
+    headers = world.headers("inspector")
+    first = client.get("/api/v1/alerts?limit=7", headers=headers)
+    again = client.get("/api/v1/alerts?limit=7", headers=headers)
+    assert again.json() == first.json()
+    assert reads == ["7"]
+
+    alert_id = first.json()["items"][0]["id"]
+    version = client.get(f"/api/v1/alerts/{alert_id}", headers=headers).json()["version"]
+    body = {"action": "comment", "reason": "已电话联系", "version": version}
+    assert client.post(f"/api/v1/alerts/{alert_id}/actions", json=body, headers=headers).is_success
+    client.get("/api/v1/alerts?limit=7", headers=headers)
+    assert reads == ["7", "7"]
+
+    for _ in range(2):
+        refused = client.get("/api/v1/alerts", headers=world.headers("bank1"))
+        assert refused.status_code == 403

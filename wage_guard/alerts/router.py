@@ -6,12 +6,14 @@ Acting on alerts and exporting them are inspectors' functions (RELIABILITY 23).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -152,21 +154,37 @@ _QUEUE_QUERY = QueryModel(AlertPage)
 
 
 @router.get("", response_model=AlertList, openapi_extra=_QUEUE_QUERY.openapi)
-def list_(caller: QueueReader, page: Annotated[AlertPage, Depends(_QUEUE_QUERY)]) -> Response:
+async def list_(caller: QueueReader, page: Annotated[AlertPage, Depends(_QUEUE_QUERY)]) -> Response:
     """The warning queue: a page of alerts, riskiest first by default, and the total."""
-    with caller.reading() as (session, principal):
+
+    def key(principal: Principal) -> tuple[Any, ...]:
         query = _query(page, principal)
+        return (*((name, _hashable(v)) for name, v in query.items()), page.limit, page.offset)
+
+    body = await caller.remembered(_QUEUE_PAGES, key)
+    if body is None:
+        body = await run_in_threadpool(_read_queue_page, caller, page, key)
+    return Response(body, media_type="application/json")
+
+
+def _read_queue_page(
+    caller: PendingCaller, page: AlertPage, key: Callable[[Principal], tuple[Any, ...]]
+) -> bytes:
+    with caller.reading() as (session, principal):
 
         def answer() -> bytes:
             items, total = list_alerts(
-                session, **query, limit=page.limit, offset=page.offset, with_evidence=False
+                session,
+                **_query(page, principal),
+                limit=page.limit,
+                offset=page.offset,
+                with_evidence=False,
             )
             # Built from validated models: serialized once, not validated again.
             body = AlertList(items=items, total=total, limit=page.limit, offset=page.offset)
             return body.model_dump_json().encode()
 
-        key = (*((name, _hashable(v)) for name, v in query.items()), page.limit, page.offset)
-        return Response(_QUEUE_PAGES.get(session, key, answer), media_type="application/json")
+        return _QUEUE_PAGES.get(session, key(principal), answer)
 
 
 def _hashable(value: Any) -> Any:

@@ -242,19 +242,41 @@ def _caller(session: Session, token_digest: str) -> _Caller | None:
 
 def authenticate(session: Session, *, token: str, now: datetime | None = None) -> Principal | None:
     """The caller a bearer token belongs to, or None for an unknown, revoked or disabled one."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+    if not _well_formed(token):
         return None
     token_digest = digest(token)
     caller = _CALLERS.get(session, token_digest, lambda: _caller(session, token_digest))
     if caller is None:
         return None
     now = now or utcnow()
-    if caller.last_used_at is None or now - caller.last_used_at >= LAST_USED_PRECISION:
+    if _last_use_due(caller, now):
         session.execute(
             sa.update(ApiToken).where(ApiToken.id == caller.token_id).values(last_used_at=now)
         )
         caller.last_used_at = now
     return caller.principal
+
+
+def remembered_principal(
+    database: str, tokens: dict[str, str], *, token: str, now: datetime | None = None
+) -> Principal | None:
+    """The caller ``authenticate`` would give, when it is remembered under the current
+    change tokens (read by a ``TokenReader`` of ``database``) and its token's last use needs
+    no recording; otherwise None, and ``authenticate`` must decide."""
+    if not _well_formed(token):
+        return None
+    caller = _CALLERS.peek(database, tokens, digest(token))
+    if caller is None or _last_use_due(caller, now or utcnow()):
+        return None
+    return caller.principal
+
+
+def _well_formed(token: str) -> bool:
+    return token.startswith(TOKEN_PREFIX) and len(token) <= 200
+
+
+def _last_use_due(caller: _Caller, now: datetime) -> bool:
+    return caller.last_used_at is None or now - caller.last_used_at >= LAST_USED_PRECISION
 
 
 def log_access(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pandas as pd
 import sqlalchemy as sa
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql import ColumnElement, Select
 
 from wage_guard.alerts.orm import Alert, AlertEvent, AlertStatus
+from wage_guard.db import UTCDateTime
 from wage_guard.db.changes import ALERT_STORE, Remembered
 from wage_guard.projects.orm import Enterprise, Project, scope_conditions
 
@@ -54,75 +55,115 @@ def _frame(result: sa.Result[Any]) -> pd.DataFrame:
 
 # -- reconciliation of a scan -------------------------------------------------------------------
 
+# A nightly scan reconciles each rule in a handful of statements over a handful of rows, so
+# they are built once: composing a statement, and the ORM's bulk machinery, cost more than
+# running it. The writes go to the tables; the first read stays on the entity, so that the
+# session flushes what it holds before a reconciliation reads the alerts.
+_ALERTS = cast(sa.Table, Alert.__table__)
+_EVENTS = cast(sa.Table, AlertEvent.__table__)
+_IS_OPEN = _ALERTS.c.open_key.is_not(None)
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+_NOW = sa.bindparam("now", type_=UTCDateTime())
 
-def open_alerts_of_rule(session: Session, *, rule_id: str) -> pd.DataFrame:
-    """The rule's alerts that are not closed, one per fingerprint."""
-    return _frame(
-        session.execute(
-            sa.select(
-                Alert.id,
-                Alert.fingerprint,
-                Alert.status,
-                Alert.level,
-                Alert.arrears,
-                Alert.workers_affected,
-                Alert.evidence,
-                Alert.message_zh,
-                Alert.message_en,
-            ).where(Alert.rule_id == rule_id, Alert.open_key.is_not(None))
-        )
+_OPEN_OF_RULE = (
+    sa.select(
+        Alert.id,
+        Alert.fingerprint,
+        Alert.status,
+        Alert.level,
+        Alert.arrears,
+        Alert.workers_affected,
+        Alert.evidence,
+        Alert.message_zh,
+        Alert.message_en,
     )
+    .where(Alert.rule_id == sa.bindparam("rule_id"), Alert.open_key.is_not(None))
+    .order_by(Alert.id)
+)
+_OF_FINGERPRINTS = sa.select(
+    _ALERTS.c.id,
+    _ALERTS.c.rule_id,
+    _ALERTS.c.fingerprint,
+    _ALERTS.c.open_key,
+    _ALERTS.c.status,
+    _ALERTS.c.closed_at,
+    _ALERTS.c.arrears,
+    _ALERTS.c.workers_affected,
+).where(_ALERTS.c.fingerprint.in_(sa.bindparam("fingerprints", expanding=True)))
+_INSERT_ALERTS = sa.insert(_ALERTS).returning(_ALERTS.c.id, _ALERTS.c.fingerprint)
+_MARK_SEEN = sa.update(_ALERTS).where(_ALERTS.c.id.in_(_IDS), _IS_OPEN).values(last_seen=_NOW)
+# Each row's columns are set; its id is bound as ``alert_id``, since ``id`` would be set too.
+_UPDATE_FOUND = sa.update(_ALERTS).where(_ALERTS.c.id == sa.bindparam("alert_id"), _IS_OPEN)
+_RESOLVE = (
+    sa.update(_ALERTS)
+    .where(_ALERTS.c.id.in_(_IDS), _IS_OPEN)
+    .values(status=AlertStatus.RESOLVED, open_key=None, closed_at=_NOW, until=None)
+    .returning(_ALERTS.c.id)
+)
+_INSERT_EVENTS = sa.insert(_EVENTS)
 
 
-def dismissals_of_rule(session: Session, *, rule_id: str) -> pd.DataFrame:
-    """Fingerprints of the rule whose most recently closed alert was dismissed, with that
-    alert's id and the arrears and workers it had when it was dismissed."""
-    later = aliased(Alert)
-    latest_closed = (
-        sa.select(later.id)
-        .where(later.fingerprint == Alert.fingerprint, later.open_key.is_(None))
-        .order_by(later.closed_at.desc().nulls_last(), later.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return _frame(
-        session.execute(
-            sa.select(Alert.id, Alert.fingerprint, Alert.arrears, Alert.workers_affected).where(
-                Alert.rule_id == rule_id,
-                Alert.status == AlertStatus.DISMISSED,
-                Alert.id == latest_closed,
-            )
-        )
-    )
+def open_alerts_of_rule(session: Session, *, rule_id: str) -> list[sa.Row[Any]]:
+    """The rule's alerts that are not closed, one per fingerprint: id, fingerprint, status,
+    level, arrears, workers_affected, evidence and messages."""
+    return list(session.execute(_OPEN_OF_RULE, {"rule_id": rule_id}))
+
+
+def dismissals_of_rule(
+    session: Session, *, rule_id: str, fingerprints: Sequence[str]
+) -> list[sa.Row[Any]]:
+    """Of ``fingerprints``, those whose most recently closed alert is a dismissed alert of the
+    rule, with that alert's id and the arrears and workers it had when it was dismissed
+    (lifecycle rule 5).
+
+    The alerts of the fingerprints are read by their index and the latest closed one is
+    picked here: asked for it in SQL (a sub-query per dismissal, or ``open_key IS NULL``),
+    SQLite walks every closed alert of the store, for each fingerprint.
+    """
+    latest: dict[str, sa.Row[Any]] = {}
+    for chunk in _chunks(fingerprints):
+        rows: sa.Result[Any] = session.execute(_OF_FINGERPRINTS, {"fingerprints": chunk})
+        for row in rows:
+            if row.open_key is None:
+                best = latest.get(row.fingerprint)
+                if best is None or _closed_order(row) > _closed_order(best):
+                    latest[row.fingerprint] = row
+    return [
+        row
+        for row in latest.values()
+        if row.status == AlertStatus.DISMISSED and row.rule_id == rule_id
+    ]
+
+
+def _closed_order(row: sa.Row[Any]) -> tuple[bool, datetime | None, int]:
+    """The later closed alert sorts higher: by ``closed_at`` (a missing one lowest), then id."""
+    return (row.closed_at is not None, row.closed_at, row.id)
 
 
 def insert_alerts(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
     """Insert new alerts in bulk; returns fingerprint -> id."""
     if not rows:
         return {}
-    result = session.execute(sa.insert(Alert).returning(Alert.id, Alert.fingerprint), rows)
-    return {fingerprint: alert_id for alert_id, fingerprint in result}
+    return {
+        fingerprint: alert_id for alert_id, fingerprint in session.execute(_INSERT_ALERTS, rows)
+    }
 
 
 def mark_seen(session: Session, *, ids: Sequence[int], now: datetime) -> None:
     """Move ``last_seen`` of alerts found again and otherwise unchanged."""
     for chunk in _chunks(ids):
-        session.execute(
-            sa.update(Alert)
-            .where(Alert.id.in_(chunk), Alert.open_key.is_not(None))
-            .values(last_seen=now)
-            .execution_options(**_NO_SYNC)
-        )
+        session.execute(_MARK_SEEN, {"ids": chunk, "now": now})
 
 
 def update_found(session: Session, rows: list[dict[str, Any]]) -> None:
     """Bulk update by id of alerts found again with a new level, evidence or message."""
     if rows:
         session.execute(
-            sa.update(Alert)
-            .where(Alert.open_key.is_not(None))
-            .execution_options(synchronize_session=None),
-            rows,
+            _UPDATE_FOUND,
+            [
+                {"alert_id" if key == "id" else key: value for key, value in row.items()}
+                for row in rows
+            ],
         )
 
 
@@ -130,22 +171,14 @@ def resolve_by_system(session: Session, *, ids: Sequence[int], now: datetime) ->
     """Resolve alerts whose condition is gone; returns those still open and now resolved."""
     resolved: list[int] = []
     for chunk in _chunks(ids):
-        resolved.extend(
-            session.execute(
-                sa.update(Alert)
-                .where(Alert.id.in_(chunk), Alert.open_key.is_not(None))
-                .values(status=AlertStatus.RESOLVED, open_key=None, closed_at=now, until=None)
-                .returning(Alert.id)
-                .execution_options(**_NO_SYNC)
-            ).scalars()
-        )
+        resolved.extend(session.execute(_RESOLVE, {"ids": chunk, "now": now}).scalars())
     return resolved
 
 
 def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     """Append events to the history in bulk."""
     if rows:
-        session.execute(sa.insert(AlertEvent), rows)
+        session.execute(_INSERT_EVENTS, rows)
 
 
 def expire(session: Session, *, status: str, now: datetime) -> list[int]:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,6 +50,8 @@ STATUS_GROUPS: dict[str, tuple[str, ...]] = {
     "all": NOT_CLOSED + CLOSED,
 }
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+# The whole numbers a BIGINT holds.
+_INT64 = range(-(1 << 63), 1 << 63)
 
 
 # The history entry each action writes.
@@ -118,87 +122,146 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"evidence holds a {type(value).__name__}, which JSON cannot store")
 
 
+# ``json.dumps`` with these options, without building an encoder for every call.
+_CANONICAL = json.JSONEncoder(
+    sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default
+)
+
+
 def _canonical(evidence: Any) -> str:
     """Evidence as canonical JSON, so that evidence read back from the database compares equal
     to the same evidence found again."""
-    return json.dumps(
-        evidence or {},
-        sort_keys=True,
-        ensure_ascii=False,
-        separators=(",", ":"),
-        default=_json_default,
-    )
+    return _CANONICAL.encode(evidence or {})
 
 
-def _cents(values: pd.Series) -> pd.Series:
-    """Yuan (``Decimal`` or None) as nullable whole fen."""
-    return pd.Series(
-        [None if v is None or pd.isna(v) else int(Decimal(v) * 100) for v in values],
-        index=values.index,
-        dtype="Int64",
-    )
+def _absent(value: Any) -> bool:
+    """None, NaN or NA (a string, the usual value, is never absent)."""
+    return type(value) is not str and (value is None or bool(pd.isna(value)))
 
 
-def _yuan(cents: Any) -> Decimal | None:
-    return None if cents is None or pd.isna(cents) else Decimal(int(cents)) / 100
+def _present(values: pd.Series, *, missing: str | None = None) -> list[Any]:
+    """A column's values as Python objects, ``missing`` where absent."""
+    return [missing if _absent(value) else value for value in values.tolist()]
 
 
-def _whole(value: Any) -> int | None:
-    return None if value is None or pd.isna(value) else int(value)
+def _plain_int(value: Any) -> bool:
+    """An int or a whole float that fits a 64-bit column (a bool is not a number here)."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, float):
+        return value.is_integer() and int(value) in _INT64
+    return isinstance(value, int | np.integer) and int(value) in _INT64
 
 
-def _nullable_ints(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values.astype(object), errors="raise").astype("Int64")
+def _whole_numbers(values: pd.Series) -> list[int | None]:
+    """A column of counts or amounts in fen as ints, None where absent (None, NaN or NA).
+
+    Ints and whole floats, what the checks return, are read here; a column holding anything
+    else (strings, Decimals, fractions) is read as pandas reads it, or refused as pandas
+    refuses it.
+    """
+    numbers: list[int | None] = []
+    for value in values.tolist():
+        if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+            numbers.append(None)
+        elif _plain_int(value):
+            numbers.append(int(value))
+        else:
+            whole = pd.to_numeric(values.astype(object), errors="raise").astype("Int64")
+            return [None if number is pd.NA else int(number) for number in whole.tolist()]
+    return numbers
 
 
-def _objects(values: pd.Series, *, missing: str | None = None) -> pd.Series:
-    """Values as Python objects, ``missing`` where absent (no NaN that a string dtype would
-    put in place of None)."""
-    return pd.Series(
-        [missing if v is None or pd.isna(v) else v for v in values],
-        index=values.index,
-        dtype=object,
-    )
+def _fen(amount: Decimal | None) -> int | None:
+    """An amount of yuan as whole fen."""
+    return None if amount is None else int(Decimal(amount) * 100)
+
+
+def _yuan(cents: int | None) -> Decimal | None:
+    return None if cents is None else Decimal(cents) / 100
+
+
+class _Finding(NamedTuple):
+    """One finding of a rule in plain Python values, with its fingerprint."""
+
+    fingerprint: str
+    project_id: int
+    subject: str | None
+    level: str
+    arrears_cents: int | None
+    workers: int | None
+    evidence_json: str
+    message_zh: str
+    message_en: str
 
 
 def _prepare(
     rule_id: str, findings: pd.DataFrame, project_codes: Mapping[int, str]
-) -> pd.DataFrame:
-    """The findings with their fingerprints, canonical evidence and typed numbers."""
+) -> list[_Finding]:
+    """The findings, read column by column into plain records with their fingerprints,
+    canonical evidence and typed numbers."""
     missing = [c for c in (*FINDING_COLUMNS, "level") if c not in findings.columns]
     if missing:
         raise ValueError(f"findings of rule {rule_id!r} have no column {missing}")
-    frame = pd.DataFrame(
-        {
-            "project_id": findings["project_id"].astype("int64"),
-            "subject": _objects(findings["subject"]),
-            "level": _objects(findings["level"]),
-            "arrears_cents": _nullable_ints(findings["arrears_cents"]),
-            "workers": _nullable_ints(findings["workers"]),
-            "evidence_json": _objects(findings["evidence"].map(_canonical)),
-            "message_zh": _objects(findings["message_zh"], missing=""),
-            "message_en": _objects(findings["message_en"], missing=""),
-        }
-    )
-    unknown_levels = sorted(set(frame["level"]) - {level.value for level in Level})
+    ids = findings["project_id"]
+    # ``astype`` costs tens of microseconds even to the dtype the column already has.
+    project_ids: list[int] = (ids if ids.dtype == np.int64 else ids.astype("int64")).tolist()
+    subjects = _present(findings["subject"])
+    levels = _present(findings["level"])
+    arrears = _whole_numbers(findings["arrears_cents"])
+    workers = _whole_numbers(findings["workers"])
+    evidence = [_canonical(value) for value in findings["evidence"].tolist()]
+    messages_zh = _present(findings["message_zh"], missing="")
+    messages_en = _present(findings["message_en"], missing="")
+    unknown_levels = sorted(set(levels) - {level.value for level in Level})
     if unknown_levels:
         raise ValueError(f"findings of rule {rule_id!r} have unknown levels {unknown_levels}")
-    codes = frame["project_id"].map(project_codes)
-    if codes.isna().any():
-        unknown = sorted(int(p) for p in frame.loc[codes.isna(), "project_id"].unique())
+    codes: list[Any] = [project_codes.get(project_id) for project_id in project_ids]
+    unknown = sorted({p for p, code in zip(project_ids, codes, strict=True) if _absent(code)})
+    if unknown:
         raise ValueError(f"findings of rule {rule_id!r} name projects without a code: {unknown}")
-    frame["fingerprint"] = pd.Series(
-        [
-            fingerprint(rule_id, code, subject)
-            for code, subject in zip(codes, frame["subject"], strict=True)
-        ],
-        index=frame.index,
-        dtype=object,
+    fingerprints = [
+        fingerprint(rule_id, code, subject) for code, subject in zip(codes, subjects, strict=True)
+    ]
+    if len(set(fingerprints)) < len(fingerprints):
+        repeated = sorted(k for k, times in Counter(fingerprints).items() for _ in range(times - 1))
+        raise ValueError(f"rule {rule_id!r} found the same subject twice: {repeated}")
+    columns = (subjects, levels, arrears, workers, evidence, messages_zh, messages_en)
+    return list(map(_Finding._make, zip(fingerprints, project_ids, *columns, strict=True)))
+
+
+def _found_columns(finding: _Finding) -> dict[str, Any]:
+    """The columns of an alert that its finding sets, on creation and when found changed."""
+    arrears = _yuan(finding.arrears_cents)
+    return {
+        "level": finding.level,
+        "evidence": json.loads(finding.evidence_json),
+        "arrears": arrears,
+        "workers_affected": finding.workers,
+        "queue_order": queue_order(finding.level, arrears, finding.workers),
+        "message_zh": finding.message_zh,
+        "message_en": finding.message_en,
+    }
+
+
+def _changed(finding: _Finding, alert: Row[Any]) -> bool:
+    """Whether an open alert found again differs from its finding in more than ``last_seen``."""
+    return (
+        finding.level != alert.level
+        or finding.message_zh != alert.message_zh
+        or finding.message_en != alert.message_en
+        or finding.arrears_cents != _fen(alert.arrears)
+        or finding.workers != alert.workers_affected
+        or finding.evidence_json != _canonical(alert.evidence)
     )
-    repeated = frame.loc[frame["fingerprint"].duplicated(), "fingerprint"]
-    if not repeated.empty:
-        raise ValueError(f"rule {rule_id!r} found the same subject twice: {sorted(repeated)}")
-    return frame
+
+
+def _held(finding: _Finding, dismissed: Row[Any]) -> bool:
+    """Lifecycle rule 5: neither the arrears nor the number of workers grew beyond those of
+    the dismissed alert (an absent number counts as 0)."""
+    arrears_then = _fen(dismissed.arrears) or 0
+    workers_then = dismissed.workers_affected or 0
+    return (finding.arrears_cents or 0) <= arrears_then and (finding.workers or 0) <= workers_then
 
 
 def reconcile(
@@ -220,143 +283,107 @@ def reconcile(
     latest closed alert was dismissed is held (nothing written) unless its arrears or its
     number of workers grew beyond those at dismissal.
 
+    The findings frame is read once into plain records and matched to the alerts by
+    fingerprint in dicts: a rule's run is mostly a handful of rows, too few for pandas to pay.
     Call it only for a rule that ran to completion: a failed rule must resolve nothing.
     """
     found = _prepare(rule_id, findings, project_codes)
-    existing = repository.open_alerts_of_rule(session, rule_id=rule_id).rename(
-        columns=lambda c: c if c == "fingerprint" else f"old_{c}"
-    )
-    matched = found.merge(existing, on="fingerprint", how="inner")
-    fresh = found[~found["fingerprint"].isin(existing["fingerprint"])]
-    gone = existing[~existing["fingerprint"].isin(found["fingerprint"])]
+    open_alerts = {
+        alert.fingerprint: alert
+        for alert in repository.open_alerts_of_rule(session, rule_id=rule_id)
+    }
+    found_keys = {finding.fingerprint for finding in found}
+    gone = [alert for key, alert in open_alerts.items() if key not in found_keys]
+    fresh = [finding for finding in found if finding.fingerprint not in open_alerts]
 
-    level_changed = matched["level"] != matched["old_level"]
-    changed = (
-        level_changed
-        | (matched["message_zh"] != matched["old_message_zh"])
-        | (matched["message_en"] != matched["old_message_en"])
-        | (matched["evidence_json"] != matched["old_evidence"].map(_canonical))
-        | (matched["arrears_cents"].fillna(-1) != _cents(matched["old_arrears"]).fillna(-1))
-        | (
-            matched["workers"].fillna(-1)
-            != _nullable_ints(matched["old_workers_affected"]).fillna(-1)
+    updates: list[dict[str, Any]] = []
+    seen: list[int] = []
+    events: list[dict[str, Any]] = []
+    for finding in found:
+        alert = open_alerts.get(finding.fingerprint)
+        if alert is None:
+            continue
+        if not _changed(finding, alert):
+            seen.append(alert.id)
+            continue
+        updates.append({"id": alert.id, "last_seen": now, **_found_columns(finding)})
+        if finding.level != alert.level:
+            events.append(
+                _event(
+                    alert.id,
+                    at=now,
+                    action="level_changed",
+                    from_level=alert.level,
+                    to_level=finding.level,
+                    scan_run_id=scan_run_id,
+                )
+            )
+    repository.update_found(session, updates)
+    repository.mark_seen(session, ids=seen, now=now)
+
+    dismissals = {
+        row.fingerprint: row
+        for row in repository.dismissals_of_rule(
+            session, rule_id=rule_id, fingerprints=[finding.fingerprint for finding in fresh]
         )
-    )
-    updates = matched[changed]
-    repository.update_found(
-        session,
-        [
-            {
-                "id": int(row["old_id"]),
-                "last_seen": now,
-                "level": row["level"],
-                "evidence": json.loads(row["evidence_json"]),
-                "arrears": _yuan(row["arrears_cents"]),
-                "workers_affected": _whole(row["workers"]),
-                "queue_order": queue_order(
-                    row["level"], _yuan(row["arrears_cents"]), _whole(row["workers"])
-                ),
-                "message_zh": row["message_zh"],
-                "message_en": row["message_en"],
-            }
-            for row in updates.to_dict("records")
-        ],
-    )
-    repository.mark_seen(session, ids=[int(i) for i in matched.loc[~changed, "old_id"]], now=now)
-    events = [
-        _event(
-            int(row["old_id"]),
-            at=now,
-            action="level_changed",
-            from_level=row["old_level"],
-            to_level=row["level"],
-            scan_run_id=scan_run_id,
-        )
-        for row in matched[level_changed].to_dict("records")
+    }
+    created: list[tuple[_Finding, Row[Any] | None]] = []
+    for finding in fresh:
+        dismissed = dismissals.get(finding.fingerprint)
+        if dismissed is None or not _held(finding, dismissed):
+            created.append((finding, dismissed))
+    rows = [
+        {
+            "rule_id": rule_id,
+            "project_id": finding.project_id,
+            "subject": finding.subject,
+            "fingerprint": finding.fingerprint,
+            "open_key": finding.fingerprint,
+            "status": AlertStatus.OPEN,
+            "first_seen": now,
+            "last_seen": now,
+            "closed_at": None,
+            "until": None,
+            "version": 1,
+            **_found_columns(finding),
+        }
+        for finding, _ in created
     ]
-
-    dismissals = repository.dismissals_of_rule(session, rule_id=rule_id)
-    fresh = fresh.merge(
-        dismissals.rename(
-            columns={
-                "id": "dismissed_id",
-                "arrears": "dismissed_arrears",
-                "workers_affected": "dismissed_workers",
-            }
-        ),
-        on="fingerprint",
-        how="left",
-    )
-    held = fresh["dismissed_id"].notna() & (
-        (fresh["arrears_cents"].fillna(0) <= _cents(fresh["dismissed_arrears"]).fillna(0))
-        & (fresh["workers"].fillna(0) <= _nullable_ints(fresh["dismissed_workers"]).fillna(0))
-    )
-    created = fresh[~held]
-    ids = repository.insert_alerts(
-        session,
-        [
-            {
-                "rule_id": rule_id,
-                "project_id": int(row["project_id"]),
-                "subject": row["subject"],
-                "fingerprint": row["fingerprint"],
-                "open_key": row["fingerprint"],
-                "level": row["level"],
-                "status": AlertStatus.OPEN,
-                "first_seen": now,
-                "last_seen": now,
-                "closed_at": None,
-                "until": None,
-                "arrears": _yuan(row["arrears_cents"]),
-                "workers_affected": _whole(row["workers"]),
-                "evidence": json.loads(row["evidence_json"]),
-                "message_zh": row["message_zh"],
-                "message_en": row["message_en"],
-                "version": 1,
-            }
-            for row in created.to_dict("records")
-        ],
-    )
+    ids = repository.insert_alerts(session, rows)
     events += [
         _event(
-            ids[row["fingerprint"]],
+            ids[finding.fingerprint],
             at=now,
             action="created",
             to_status=AlertStatus.OPEN,
-            to_level=row["level"],
-            details=(
-                {}
-                if pd.isna(row["dismissed_id"])
-                else {"fired_again_after_dismissal_of": int(row["dismissed_id"])}
-            ),
+            to_level=finding.level,
+            details=({} if dismissed is None else {"fired_again_after_dismissal_of": dismissed.id}),
             scan_run_id=scan_run_id,
         )
-        for row in created.to_dict("records")
+        for finding, dismissed in created
     ]
 
-    resolved = set(
-        repository.resolve_by_system(session, ids=[int(i) for i in gone["old_id"]], now=now)
-    )
+    resolved = set(repository.resolve_by_system(session, ids=[a.id for a in gone], now=now))
     events += [
         _event(
-            int(row["old_id"]),
+            alert.id,
             at=now,
             action="auto_resolved",
-            from_status=row["old_status"],
+            from_status=alert.status,
             to_status=AlertStatus.RESOLVED,
             scan_run_id=scan_run_id,
         )
-        for row in gone.to_dict("records")
-        if int(row["old_id"]) in resolved
+        for alert in gone
+        if alert.id in resolved
     ]
     repository.insert_events(session, events)
     return ReconcileCounts(
         found=len(found),
         new=len(created),
         updated=len(updates),
-        unchanged=int((~changed).sum()),
+        unchanged=len(seen),
         resolved=len(resolved),
-        held=int(held.sum()),
+        held=len(fresh) - len(created),
     )
 
 

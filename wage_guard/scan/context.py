@@ -8,6 +8,9 @@ the scan date is seen: later months, later payments and later transactions are l
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -43,14 +46,36 @@ def _dates(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, errors="coerce").astype("datetime64[ns]")
 
 
+def _cancel(connection: sa.Connection) -> None:
+    """Cancel the statement running on ``connection``, from another thread (none running:
+    nothing happens)."""
+    driver = connection.connection.dbapi_connection
+    if connection.dialect.name == "postgresql":
+        driver.cancel()  # type: ignore[union-attr]
+    else:
+        driver.interrupt()  # type: ignore[union-attr]
+
+
 @dataclass
 class ScanContext:
-    """A scan's view of the database as of ``as_of``; each extract is computed once."""
+    """A scan's view of the database as of ``as_of``; each extract is computed once.
+
+    Helper threads may compute extracts ahead of the checks (``prefetch``), each on its own
+    connection to the same snapshot: an extract is computed by whichever thread asks for it
+    first, and a thread asking for one under way elsewhere waits for it.
+    """
 
     connection: sa.Connection
     as_of: date
     grace_days: int = DEFAULT_GRACE_DAYS
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _under_way: dict[str, Future[pd.DataFrame]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _thread: threading.local = field(default_factory=threading.local, repr=False)
+    _prefetching: list[tuple[threading.Thread, sa.Connection]] = field(
+        default_factory=list, repr=False
+    )
+    _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
 
     @property
     def as_of_month(self) -> str:
@@ -96,15 +121,70 @@ class ScanContext:
 
     def _frame(self, statement: sa.TextClause, params: dict[str, Any]) -> pd.DataFrame:
         bound = {"as_of": self.as_of, "as_of_month": self.as_of_month, **params}
-        result = self.connection.execute(statement, bound)
+        # A helper thread reads on its own connection, the checks on the main one.
+        connection = getattr(self._thread, "connection", None) or self.connection
+        result = connection.execute(statement, bound)
         # Plain tuples: pandas builds a frame from SQLAlchemy rows many times slower.
         rows = [tuple(row) for row in result]
         return pd.DataFrame(rows, columns=list(result.keys()))
 
-    def _cached(self, key: str, build: Any) -> pd.DataFrame:
-        if key not in self._cache:
-            self._cache[key] = build()
-        return self._cache[key]
+    def _cached(self, key: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+        """The extract ``key``: kept, waited for when another thread is computing it, else
+        built here. A failed build is raised to every thread waiting for it, and built
+        again by the next that asks."""
+        with self._lock:
+            if key in self._cache:
+                return self._cache[key]
+            under_way = self._under_way.get(key)
+            if under_way is None:
+                mine: Future[pd.DataFrame] = Future()
+                self._under_way[key] = mine
+        if under_way is not None:
+            return under_way.result()
+        try:
+            frame = build()
+        except BaseException as exc:
+            with self._lock:
+                del self._under_way[key]
+            mine.set_exception(exc)
+            raise
+        with self._lock:
+            self._cache[key] = frame
+            del self._under_way[key]
+        mine.set_result(frame)
+        return frame
+
+    def prefetch(
+        self, connection: sa.Connection, extracts: Sequence[Callable[[ScanContext], Any]]
+    ) -> None:
+        """Start a thread computing ``extracts`` in order on ``connection`` (a helper of the
+        scan's snapshot), each in a savepoint, skipping those another thread has begun. Its
+        failures are left for the checks to meet: a failed extract is built again by the next
+        check that asks for it. Call ``stop`` before the connection closes."""
+
+        def work() -> None:
+            self._thread.connection = connection
+            for extract in extracts:
+                if self._stopping.is_set():
+                    return
+                try:
+                    with connection.begin_nested():
+                        extract(self)
+                except Exception:  # the check that asks for it meets it again
+                    continue
+
+        thread = threading.Thread(target=work, name="scan-prefetch", daemon=True)
+        self._prefetching.append((thread, connection))
+        thread.start()
+
+    def stop(self) -> None:
+        """Stop the prefetching threads, cancelling the statement each is running (a scan of
+        a few rules does not wait for extracts it will never use)."""
+        self._stopping.set()
+        for thread, connection in self._prefetching:
+            if thread.is_alive():
+                _cancel(connection)
+            thread.join()
 
     # -- projects ---------------------------------------------------------------------------
 
@@ -388,6 +468,25 @@ class ScanContext:
 
         return self._cached(f"workers_on_several_projects:{table}", build)
 
+    def shared_cards(self) -> pd.DataFrame:
+        """Bank cards on two or more payroll lines of a month, up to the scan's month (read from
+        the card index alone; ``shared_bank_card`` drops those of one worker).
+
+        Columns: bank_card, month.
+        """
+
+        def build() -> pd.DataFrame:
+            return self.query(
+                """
+                SELECT bank_card, month FROM payroll_lines
+                WHERE month <= :as_of_month AND bank_card IS NOT NULL AND bank_card <> ''
+                GROUP BY bank_card, month
+                HAVING COUNT(*) > 1
+                """
+            )
+
+        return self._cached("shared_cards", build)
+
     # -- the wage account ------------------------------------------------------------------
 
     def account_days(self) -> pd.DataFrame:
@@ -513,3 +612,19 @@ class ScanContext:
             values = pd.Series(matched.to_numpy(), index=districts.index[matched.index.to_numpy()])
             result = result.fillna(values.astype("Int64"))
         return result
+
+
+# The extracts that read a whole big table, in the order a helper thread computes them. The
+# first rules of the shipped pack (run by id) ask at once for the payroll's worker index and
+# then for payroll and roster by month: the helper begins with the roster while the checks
+# compute the others, goes on to what later rules need, and ends with what the checks will
+# have computed before it comes to them.
+WHOLE_TABLE_EXTRACTS: tuple[Callable[[ScanContext], Any], ...] = (
+    ScanContext.roster_months,
+    ScanContext.payroll_exceptions,
+    lambda context: context.workers_on_several_projects("roster_entries"),
+    ScanContext.shared_cards,
+    ScanContext.account_days,
+    ScanContext.payroll_months,
+    lambda context: context.workers_on_several_projects("payroll_lines"),
+)

@@ -8,8 +8,7 @@ import logging
 import sysconfig
 import time
 import traceback
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -19,16 +18,20 @@ from sqlalchemy.orm import Session
 from wage_guard.alerts.service import reconcile, refresh_project_risk
 from wage_guard.db import make_session_factory, utcnow
 from wage_guard.masking import describe_error, mask_ids_in_text
-from wage_guard.scan.context import ScanContext
+from wage_guard.scan.context import WHOLE_TABLE_EXTRACTS, ScanContext
 from wage_guard.scan.model import Mode
 from wage_guard.scan.orm import ScanRun
 from wage_guard.scan.rules import LoadedRule, runnable
 from wage_guard.scan.schemas import RuleStats, ScanSummary
+from wage_guard.scan.snapshot import read_snapshot
 
 log = logging.getLogger(__name__)
 
 Guard = Callable[[Session], None]
 
+# Connections reading the scan's snapshot beside its main one, each computing the passes over
+# the big tables ahead of the checks (``ScanContext.prefetch``).
+READ_HELPERS = 1
 # Frames of a failed rule's traceback kept in the run's record.
 TRACEBACK_FRAMES = 5
 # Frames in these folders (the standard library, installed packages) are left out of it.
@@ -48,7 +51,8 @@ def run_scan(
     """Scan the data as of ``as_of`` with the runnable ``rules`` and record the run.
 
     The run is committed as ``running`` before any rule runs, so that others see it. Every
-    rule is evaluated on the same read snapshot, and its findings are reconciled with the
+    rule is evaluated on the same read snapshot (``READ_HELPERS`` more connections to it
+    compute the passes over the big tables meanwhile), and its findings are reconciled with the
     alert store in a commit of its own, so that the write lock is never held while a check
     computes. A rule whose check (or reconciliation) raises is recorded with its error,
     resolves nothing, and the other rules still run. The run ends ``succeeded``, ``partial``
@@ -75,13 +79,20 @@ def run_scan(
         _commit(session, guard)
         run_id = run.id
         try:
-            with _snapshot(engine) as connection:
-                context = ScanContext(connection, as_of)
-                codes = context.projects().set_index("project_id")["code"].to_dict()
-                for rule in selected:
-                    stats = _run_rule(session, context, rule, codes=codes, run_id=run_id, now=now)
-                    run.rule_stats = {**run.rule_stats, rule.id: stats.model_dump(mode="json")}
-                    _commit(session, guard)
+            with read_snapshot(engine, helpers=READ_HELPERS) as snapshot:
+                context = ScanContext(snapshot.connection, as_of)
+                for helper in snapshot.helpers:
+                    context.prefetch(helper, WHOLE_TABLE_EXTRACTS)
+                try:
+                    codes = context.projects().set_index("project_id")["code"].to_dict()
+                    for rule in selected:
+                        stats = _run_rule(
+                            session, context, rule, codes=codes, run_id=run_id, now=now
+                        )
+                        run.rule_stats = {**run.rule_stats, rule.id: stats.model_dump(mode="json")}
+                        _commit(session, guard)
+                finally:
+                    context.stop()
             refresh_project_risk(session, now=now())
             run.status = _outcome(run.rule_stats)
             run.finished_at = now()
@@ -107,24 +118,6 @@ def _commit(session: Session, guard: Guard | None) -> None:
     if guard is not None:
         guard(session)
     session.commit()
-
-
-@contextmanager
-def _snapshot(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """A read-only connection whose queries all see the same committed state.
-
-    PostgreSQL: one REPEATABLE READ transaction. SQLite: pysqlite begins no transaction for
-    reads, so one is begun explicitly; in WAL mode it keeps its snapshot while others commit.
-    Leaving the block rolls the transaction back: nothing is written on this connection.
-    """
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.execution_options(
-                isolation_level="REPEATABLE READ", postgresql_readonly=True
-            )
-        else:
-            connection.exec_driver_sql("BEGIN")
-        yield connection
 
 
 def _run_rule(

@@ -30,16 +30,9 @@ class Params(CheckParams):
 @register("shared_bank_card", Params)
 def shared_bank_card(context: ScanContext, params: Params) -> pd.DataFrame:
     """Cards on the lines of two or more workers in a month."""
-    # Cards on more than one line in a month (read from the card index alone), then the
-    # lines of just those: the few of one worker on several projects are dropped below.
-    cards = context.query(
-        """
-        SELECT bank_card, month FROM payroll_lines
-        WHERE month <= :as_of_month AND bank_card IS NOT NULL AND bank_card <> ''
-        GROUP BY bank_card, month
-        HAVING COUNT(*) > 1
-        """
-    )
+    # Cards on more than one line in a month, then the lines of just those: the few of one
+    # worker on several projects are dropped below.
+    cards = context.shared_cards()
     if cards.empty:
         return empty_findings()
     paid = "CASE WHEN paid_on IS NOT NULL AND paid_on <= :as_of THEN wage_paid ELSE 0 END"

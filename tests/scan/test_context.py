@@ -208,7 +208,10 @@ def test_query_keys_reads_every_chunk(engine: sa.Engine, monkeypatch: pytest.Mon
     assert none.empty
 
 
-def test_workers_on_several_projects(engine: sa.Engine) -> None:
+@pytest.mark.parametrize("beside_another", [False, True], ids=["alone", "beside_another"])
+def test_workers_on_several_projects(engine: sa.Engine, beside_another: bool) -> None:
+    """Found by grouping the index, or (SQLite, while another thread of the scan groups one)
+    by the rows with a later row of their pair: the same pairs either way."""
     load(
         engine,
         {
@@ -219,16 +222,29 @@ def test_workers_on_several_projects(engine: sa.Engine) -> None:
                 {"project": "P3", "month": "2026-01", "worker": 1},
                 {"project": "P1", "month": "2026-01", "worker": 2},
                 {"project": "P1", "month": "2026-02", "worker": 2},
+                # After the scan's month: not seen.
+                {"project": "P1", "month": "2026-04", "worker": 3},
+                {"project": "P2", "month": "2026-04", "worker": 3},
+            ],
+            "payroll": [
+                {"project": "P1", "month": "2026-02", "worker": 4, "card": "6222000000000000001"},
+                {"project": "P2", "month": "2026-02", "worker": 5, "card": "6222000000000000001"},
+                {"project": "P3", "month": "2026-02", "worker": 6, "card": "6222000000000000001"},
+                {"project": "P1", "month": "2026-04", "worker": 7, "card": "6222000000000000002"},
+                {"project": "P2", "month": "2026-04", "worker": 8, "card": "6222000000000000002"},
             ],
         },
-    )
+    )  # fmt: skip
     with engine.connect() as conn:
         context = ScanContext(conn, date(2026, 3, 1))
+        context._grouping = int(beside_another)
         roster = context.workers_on_several_projects("roster_entries")
         payroll = context.workers_on_several_projects("payroll_lines")
+        cards = context.shared_cards()
         with pytest.raises(ValueError):
             context.workers_on_several_projects("projects")
     assert roster[["id_number", "month", "projects"]].values.tolist() == [
         [worker_id(1), "2026-01", 3]
     ]
     assert payroll.empty
+    assert cards.values.tolist() == [["6222000000000000001", "2026-02"]]

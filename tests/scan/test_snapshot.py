@@ -84,7 +84,7 @@ def test_an_extract_computed_by_the_helper_is_not_read_again(engine: sa.Engine) 
         with read_snapshot(engine, helpers=1) as snapshot:
             [helper] = snapshot.helpers
             context = ScanContext(snapshot.connection, date(2026, 3, 1))
-            context.prefetch(helper, [ScanContext.payroll_months])
+            context.prefetch([helper], [ScanContext.payroll_months])
             context.stop()
             helper_id = id(helper.connection.dbapi_connection)
             main_id = id(snapshot.connection.connection.dbapi_connection)
@@ -156,7 +156,7 @@ def test_stopping_cancels_the_statement_a_helper_is_running(engine: sa.Engine) -
             started.set()
             return context._cached("endless", lambda: context.query(ENDLESS))
 
-        context.prefetch(helper, [endless])
+        context.prefetch([helper], [endless])
         assert started.wait(5)
         time.sleep(0.2)  # the statement is running
         stopping = threading.Thread(target=context.stop)

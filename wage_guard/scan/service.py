@@ -81,8 +81,8 @@ def run_scan(
         try:
             with read_snapshot(engine, helpers=READ_HELPERS) as snapshot:
                 context = ScanContext(snapshot.connection, as_of)
-                for helper in snapshot.helpers:
-                    context.prefetch(helper, WHOLE_TABLE_EXTRACTS)
+                if snapshot.helpers:
+                    context.prefetch(snapshot.helpers, WHOLE_TABLE_EXTRACTS)
                 try:
                     codes = context.projects().set_index("project_id")["code"].to_dict()
                     for rule in selected:

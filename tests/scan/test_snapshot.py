@@ -35,7 +35,7 @@ def test_every_connection_of_a_snapshot_sees_the_same_commit(engine: sa.Engine) 
                     ),
                     {"region": f"R{n}"},
                 )
-            stop.wait(0.001)
+            stop.wait(0.005)
 
     writer = threading.Thread(target=write)
     writer.start()
@@ -85,6 +85,8 @@ def test_an_extract_computed_by_the_helper_is_not_read_again(engine: sa.Engine) 
             [helper] = snapshot.helpers
             context = ScanContext(snapshot.connection, date(2026, 3, 1))
             context.prefetch([helper], [ScanContext.payroll_months])
+            [(thread, _)] = context._prefetching
+            thread.join(30)  # the queue done, the helper thread ends
             context.stop()
             helper_id = id(helper.connection.dbapi_connection)
             main_id = id(snapshot.connection.connection.dbapi_connection)

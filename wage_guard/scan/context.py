@@ -128,12 +128,14 @@ class ScanContext:
 
     def _frame(self, statement: sa.TextClause, params: dict[str, Any]) -> pd.DataFrame:
         bound = {"as_of": self.as_of, "as_of_month": self.as_of_month, **params}
-        # A helper thread reads on its own connection, the checks on the main one.
-        connection = getattr(self._thread, "connection", None) or self.connection
-        result = connection.execute(statement, bound)
+        result = self._connection().execute(statement, bound)
         # Plain tuples: pandas builds a frame from SQLAlchemy rows many times slower.
         rows = [tuple(row) for row in result]
         return pd.DataFrame(rows, columns=list(result.keys()))
+
+    def _connection(self) -> sa.Connection:
+        """This thread's connection: a helper thread's own, else the scan's main one."""
+        return getattr(self._thread, "connection", None) or self.connection
 
     def _up_to_scan_month(self, frame: pd.DataFrame) -> pd.DataFrame:
         """The rows of months up to the scan's, of an aggregate grouped by month. Kept here
@@ -198,9 +200,8 @@ class ScanContext:
             if not self._prefetch_queue:
                 return False
             extract = self._prefetch_queue.popleft()
-        connection = getattr(self._thread, "connection", None) or self.connection
         try:
-            with connection.begin_nested():
+            with self._connection().begin_nested():
                 extract(self)
         except Exception:  # the check that asks for it meets it again
             pass
@@ -500,14 +501,13 @@ class ScanContext:
         later row (by rowid, the index's last column) of their pair: a little slower alone,
         and as fast beside anything.
         """
-        connection = getattr(self._thread, "connection", None) or self.connection
         grouped = f"""
             SELECT {key}, month, COUNT(*) AS {count} FROM {table}
             WHERE {key} IS NOT NULL AND {key} <> ''
             GROUP BY {key}, month
             HAVING COUNT(*) > 1
             """
-        if connection.dialect.name == "postgresql":
+        if self.connection.dialect.name == "postgresql":
             return self.query(grouped)
         with self._lock:
             alone = not self._grouping

@@ -169,6 +169,39 @@ def test_roster_mismatches_count_attended_workers_off_the_payroll(engine: sa.Eng
     assert attended - (lines - no_row - absent) == 1  # worker 4
 
 
+def test_roster_mismatches_in_a_month_of_as_many_lines_as_attended_workers(
+    engine: sa.Engine,
+) -> None:
+    """Lines off the roster are found where the payroll's workers and the attended ones are
+    as many but not the same, and none where they are the same."""
+    load(
+        engine,
+        {
+            "projects": [{"code": "P1"}],
+            "roster": [
+                *({"project": "P1", "month": "2026-01", "worker": w} for w in (1, 2)),
+                {"project": "P1", "month": "2026-01", "worker": 3, "days": 0},
+                *({"project": "P1", "month": "2026-02", "worker": w} for w in (1, 3)),
+                {"project": "P1", "month": "2026-02", "worker": 2, "days": 0},
+                *({"project": "P1", "month": "2026-03", "worker": w} for w in (1, 4)),
+            ],
+            "payroll": [
+                {"project": "P1", "month": month, "worker": worker, "paid_on": "2026-04-10"}
+                for month in ("2026-01", "2026-02", "2026-03")
+                for worker in (1, 2)
+            ],
+        },
+    )
+    with engine.connect() as conn:
+        rows = ScanContext(conn, date(2026, 5, 1)).roster_mismatches()
+    found = dict(
+        zip(zip(rows["month"], rows["id_number"], strict=True), rows["days_present"], strict=True)
+    )
+    # January: the same workers (3 has no day). February: 2 has no day, 3 no line. March:
+    # 2 has no row, 4 no line.
+    assert found == {("2026-02", worker_id(2)): 0, ("2026-03", worker_id(2)): pd.NA}
+
+
 def test_query_keys_reads_every_chunk(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     load(
         engine,

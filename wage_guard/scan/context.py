@@ -47,6 +47,12 @@ def _dates(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, errors="coerce").astype("datetime64[ns]")
 
 
+# The columns of ``ScanContext.payroll_exceptions``, in order.
+EXCEPTION_COLUMNS = (
+    "project_id", "month", "id_number", "worker_name", "days_present", "payable_cents",
+    "paid_cents", "paid_on", "paid_via", "worked_tenths",
+)  # fmt: skip
+
 # An extract of the context, as ``prefetch`` takes it: ``ScanContext.payroll_months``.
 Extract = Callable[["ScanContext"], Any]
 
@@ -343,7 +349,8 @@ class ScanContext:
         account come from the lines of ``payroll_exceptions``.
 
         Columns: project_id, month, lines, payable_cents, paid_cents, unpaid_cents,
-        last_paid_on (datetime64, <NaT> when nothing was paid by the scan date).
+        last_paid_on (datetime64, <NaT> when nothing was paid by the scan date); on
+        PostgreSQL also ids_hash (``_ids_hash``).
         """
 
         def build() -> pd.DataFrame:
@@ -354,13 +361,17 @@ class ScanContext:
                        {cents("SUM(wage_payable)")} AS payable_cents,
                        {cents(f"SUM({paid})")} AS paid_cents,
                        MAX(CASE WHEN wage_paid > 0 AND paid_on <= :as_of THEN paid_on END)
-                           AS last_paid_on
+                           AS last_paid_on{self._ids_hash("id_number")}
                 FROM payroll_lines
                 GROUP BY project_id, month
                 """
             ).pipe(self._up_to_scan_month)
             frame["last_paid_on"] = _dates(frame["last_paid_on"])
-            numeric = [c for c in frame.columns if c not in ("project_id", "month", "last_paid_on")]
+            numeric = [
+                c
+                for c in frame.columns
+                if c not in ("project_id", "month", "last_paid_on", "ids_hash")
+            ]
             frame[numeric] = frame[numeric].fillna(0).astype("int64")
             frame["unpaid_cents"] = (frame["payable_cents"] - frame["paid_cents"]).clip(lower=0)
             return frame
@@ -369,14 +380,16 @@ class ScanContext:
 
     def roster_months(self) -> pd.DataFrame:
         """Roster per project and month. Columns: project_id, month, rows, attended
-        (workers with days present > 0), days (total days present)."""
+        (workers with days present > 0), days (total days present); on PostgreSQL also
+        ids_hash, of the attended workers (``_ids_hash``)."""
 
         def build() -> pd.DataFrame:
+            attended = "CASE WHEN days_present > 0 THEN id_number END"
             frame = self.query(
-                """
+                f"""
                 SELECT project_id, month, COUNT(*) AS rows,
                        SUM(CASE WHEN days_present > 0 THEN 1 ELSE 0 END) AS attended,
-                       SUM(days_present) AS days
+                       SUM(days_present) AS days{self._ids_hash(attended)}
                 FROM roster_entries
                 GROUP BY project_id, month
                 """
@@ -389,13 +402,17 @@ class ScanContext:
         return self._cached("roster_months", build)
 
     def payroll_exceptions(self) -> pd.DataFrame:
-        """The payroll lines, up to the scan's month, that worker-level checks look at, read
-        with the roster of their project and month in one join pass: lines of months before
-        the scan's owed (payable above what was paid by the scan date) or paid nothing by it,
-        lines that may be payable below their minimum wage (below the highest monthly minimum
-        of the table prorated by their days worked, ``below_minimum_wage``), lines paid by the
-        scan date outside the wage account, and lines with no roster row or whose roster row
-        shows no day present. Each check narrows them to its own.
+        """The payroll lines, up to the scan's month, that worker-level checks look at, with
+        the roster row of their project, month and worker: lines of months before the scan's
+        owed (payable above what was paid by the scan date) or paid nothing by it, lines that
+        may be payable below their minimum wage (below the highest monthly minimum of the
+        table prorated by their days worked, ``below_minimum_wage``), lines paid by the scan
+        date outside the wage account, and lines with no roster row or whose roster row shows
+        no day present. Each check narrows them to its own.
+
+        SQLite reads them in one pass joining the payroll to the roster. PostgreSQL, for
+        which that join costs as much as several passes over either table, finds them as
+        ``_payroll_exceptions_by_ids_hash`` tells.
 
         Columns: project_id, month, id_number, worker_name, days_present (on the roster;
         <NA> when it has no row), payable_cents, paid_cents (paid by the scan date), paid_on
@@ -408,6 +425,12 @@ class ScanContext:
                 "CASE WHEN p.paid_on IS NOT NULL AND p.paid_on <= :as_of "
                 "THEN p.wage_paid ELSE 0 END"
             )
+            line = f"""
+                p.project_id, p.month, p.id_number, p.worker_name,
+                {cents("p.wage_payable")} AS payable_cents, {cents(paid)} AS paid_cents,
+                CASE WHEN p.wage_paid > 0 AND p.paid_on <= :as_of THEN p.paid_on END AS paid_on,
+                p.paid_via, CAST(ROUND(p.days_worked * 10) AS INTEGER) AS worked_tenths
+            """
             minimums = self.minimum_wages()["monthly_cents"]
             # payable * 100 < round(highest * min(days, 21.75) / 21.75) implies, times 2175,
             # payable * 217500 < highest * min(days, 21.75) * 100 + 1087.5 (days unknown: a
@@ -418,37 +441,115 @@ class ScanContext:
                 ":highest_minimum_cents * (CASE WHEN p.days_worked < 21.75 "
                 "THEN p.days_worked * 100 ELSE 2175 END) + 1088"
             )
-            # Months before the scan's: lines paid nothing by the scan date (roster_mismatches)
-            # or paid less than payable (owed).
-            frame = self.query(
-                f"""
-                SELECT p.project_id, p.month, p.id_number, p.worker_name, r.days_present,
-                       {cents("p.wage_payable")} AS payable_cents, {cents(paid)} AS paid_cents,
-                       CASE WHEN p.wage_paid > 0 AND p.paid_on <= :as_of THEN p.paid_on END
-                           AS paid_on,
-                       p.paid_via, CAST(ROUND(p.days_worked * 10) AS INTEGER) AS worked_tenths
-                FROM payroll_lines p
-                LEFT JOIN roster_entries r
-                  ON r.project_id = p.project_id AND r.month = p.month
-                 AND r.id_number = p.id_number
-                WHERE {up_to_scan_month("p.month")}
-                  AND (r.id IS NULL OR r.days_present = 0
-                       OR (p.month < :as_of_month
-                           AND (p.wage_paid = 0 OR p.paid_on IS NULL OR p.paid_on > :as_of
-                                OR p.wage_payable > p.wage_paid))
-                       OR (p.wage_payable < :highest_minimum_yuan
-                           AND p.wage_payable * 217500 < {prorated_highest})
-                       OR (p.paid_via <> 'account' AND p.wage_paid > 0 AND p.paid_on <= :as_of))
-                """,
-                highest_minimum_cents=highest,
-                highest_minimum_yuan=highest // 100 + 1,
-            )
+            # Exceptional whatever the roster says. Months before the scan's: lines paid
+            # nothing by the scan date (roster_mismatches) or paid less than payable (owed).
+            exceptional = f"""
+                (p.month < :as_of_month
+                 AND (p.wage_paid = 0 OR p.paid_on IS NULL OR p.paid_on > :as_of
+                      OR p.wage_payable > p.wage_paid))
+                OR (p.wage_payable < :highest_minimum_yuan
+                    AND p.wage_payable * 217500 < {prorated_highest})
+                OR (p.paid_via <> 'account' AND p.wage_paid > 0 AND p.paid_on <= :as_of)
+            """
+            bounds = {"highest_minimum_cents": highest, "highest_minimum_yuan": highest // 100 + 1}
+            if self.connection.dialect.name == "postgresql":
+                frame = self._payroll_exceptions_by_ids_hash(line, exceptional, bounds)
+            else:
+                frame = self.query(
+                    f"""
+                    SELECT {line}, r.days_present
+                    FROM payroll_lines p
+                    LEFT JOIN roster_entries r
+                      ON r.project_id = p.project_id AND r.month = p.month
+                     AND r.id_number = p.id_number
+                    WHERE {up_to_scan_month("p.month")}
+                      AND (r.id IS NULL OR r.days_present = 0 OR {exceptional})
+                    """,
+                    **bounds,
+                )
+            frame = frame[list(EXCEPTION_COLUMNS)].copy()
             frame["days_present"] = frame["days_present"].astype("Int64")
             frame["paid_on"] = _dates(frame["paid_on"])
             frame["worked_tenths"] = frame["worked_tenths"].astype("Int64")
             return frame
 
         return self._cached("payroll_exceptions", build)
+
+    def _payroll_exceptions_by_ids_hash(
+        self, line: str, exceptional: str, bounds: dict[str, int]
+    ) -> pd.DataFrame:
+        """``payroll_exceptions`` without joining the whole payroll to the whole roster.
+
+        A line off the roster (no row, or a row with no day present) can only be in a month
+        whose lines and attended workers differ: in number, or in the sum of a 64-bit hash of
+        their ID numbers, which ``payroll_months`` and ``roster_months`` carry at little cost.
+        So the payroll is read once for the lines exceptional on their own, and only the
+        months that differ are read whole; then the roster rows of the lines found, through
+        the roster's key. Two different sets of workers of one size with the same sum of
+        hashes would be taken for equal; for sets that are not built to that end, the odds
+        are about one in 2^64.
+        """
+        lines = self.query(
+            f"""
+            SELECT {line} FROM payroll_lines p
+            WHERE {up_to_scan_month("p.month")} AND ({exceptional})
+            """,
+            **bounds,
+        ).assign(exceptional=True)
+        keys = ["project_id", "month"]
+        months = self.payroll_months()[[*keys, "lines", "ids_hash"]].merge(
+            self.roster_months()[[*keys, "attended", "ids_hash"]],
+            on=keys,
+            how="left",
+            suffixes=("", "_attended"),
+        )
+        differ = months[
+            (months["lines"] != months["attended"])
+            | (months["ids_hash"] != months["ids_hash_attended"])
+        ]
+        in_months = self.query(
+            f"""
+            SELECT {line} FROM payroll_lines p
+            JOIN unnest(CAST(:projects AS integer[]), CAST(:months AS text[]))
+                 AS k(project_id, month)
+              ON p.project_id = k.project_id AND p.month = k.month
+            """,
+            projects=differ["project_id"].tolist(),
+            months=differ["month"].tolist(),
+        ).assign(exceptional=False)
+        found = pd.concat([lines, in_months], ignore_index=True).drop_duplicates(
+            ["project_id", "month", "id_number"]
+        )
+        # A subquery a line, so that each is one lookup in the roster's key (joined, the
+        # planner would rather hash the whole roster).
+        roster = self.query(
+            """
+            SELECT k.project_id, k.month, k.id_number,
+                   (SELECT r.days_present FROM roster_entries r
+                    WHERE r.project_id = k.project_id AND r.month = k.month
+                      AND r.id_number = k.id_number) AS days_present
+            FROM unnest(CAST(:projects AS integer[]), CAST(:months AS text[]),
+                        CAST(:ids AS text[])) AS k(project_id, month, id_number)
+            """,
+            projects=found["project_id"].tolist(),
+            months=found["month"].tolist(),
+            ids=found["id_number"].tolist(),
+        )
+        found = found.merge(
+            roster.astype({"project_id": found["project_id"].dtype}),
+            on=["project_id", "month", "id_number"],
+            how="left",
+        )
+        off_roster = found["days_present"].isna() | (found["days_present"] == 0)
+        return found[found["exceptional"] | off_roster].reset_index(drop=True)
+
+    def _ids_hash(self, id_number: str) -> str:
+        """On PostgreSQL, SQL for one more column of a query grouped by project and month:
+        ``ids_hash``, the sum of a 64-bit hash of the non-null values of ``id_number`` (for
+        ``_payroll_exceptions_by_ids_hash``); else nothing."""
+        if self.connection.dialect.name != "postgresql":
+            return ""
+        return f", SUM(hashtextextended({id_number}, 0)) AS ids_hash"
 
     def roster_mismatches(self) -> pd.DataFrame:
         """The payroll lines, up to the scan's month, at odds with the roster of their project

@@ -169,11 +169,14 @@ def test_roster_mismatches_count_attended_workers_off_the_payroll(engine: sa.Eng
     assert attended - (lines - no_row - absent) == 1  # worker 4
 
 
+@pytest.mark.parametrize("share", [1.0, 0.0], ids=["months_read_whole", "joined"])
 def test_roster_mismatches_in_a_month_of_as_many_lines_as_attended_workers(
-    engine: sa.Engine,
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, share: float
 ) -> None:
     """Lines off the roster are found where the payroll's workers and the attended ones are
-    as many but not the same, and none where they are the same."""
+    as many but not the same, and none where they are the same; on PostgreSQL both by
+    reading whole the months that differ and by joining the whole payroll to the roster."""
+    monkeypatch.setattr(context_module, "OFF_ROSTER_SHARE", share)
     load(
         engine,
         {

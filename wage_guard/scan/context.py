@@ -53,6 +53,11 @@ EXCEPTION_COLUMNS = (
     "paid_cents", "paid_on", "paid_via", "worked_tenths",
 )  # fmt: skip
 
+# On PostgreSQL, the share of the payroll lines above which the months that may have lines off
+# the roster are found by joining the whole payroll to the roster rather than read whole
+# (``ScanContext._months_off_roster``).
+OFF_ROSTER_SHARE = 0.25
+
 # An extract of the context, as ``prefetch`` takes it: ``ScanContext.payroll_months``.
 Extract = Callable[["ScanContext"], Any]
 
@@ -411,8 +416,8 @@ class ScanContext:
         no day present. Each check narrows them to its own.
 
         SQLite reads them in one pass joining the payroll to the roster. PostgreSQL, for
-        which that join costs as much as several passes over either table, finds them as
-        ``_payroll_exceptions_by_ids_hash`` tells.
+        which that join costs as much as several passes over either table, reads only the
+        months that may have lines off the roster (``_months_off_roster``) whole.
 
         Columns: project_id, month, id_number, worker_name, days_present (on the roster;
         <NA> when it has no row), payable_cents, paid_cents (paid by the scan date), paid_on
@@ -452,8 +457,9 @@ class ScanContext:
                 OR (p.paid_via <> 'account' AND p.wage_paid > 0 AND p.paid_on <= :as_of)
             """
             bounds = {"highest_minimum_cents": highest, "highest_minimum_yuan": highest // 100 + 1}
-            if self.connection.dialect.name == "postgresql":
-                frame = self._payroll_exceptions_by_ids_hash(line, exceptional, bounds)
+            differ = self._months_off_roster()
+            if differ is not None:
+                frame = self._payroll_exceptions_in(differ, line, exceptional, bounds)
             else:
                 frame = self.query(
                     f"""
@@ -475,27 +481,22 @@ class ScanContext:
 
         return self._cached("payroll_exceptions", build)
 
-    def _payroll_exceptions_by_ids_hash(
-        self, line: str, exceptional: str, bounds: dict[str, int]
-    ) -> pd.DataFrame:
-        """``payroll_exceptions`` without joining the whole payroll to the whole roster.
+    def _months_off_roster(self) -> pd.DataFrame | None:
+        """On PostgreSQL, the months up to the scan's that may have payroll lines off the
+        roster (no row, or a row with no day present); None elsewhere, or when they hold more
+        than ``OFF_ROSTER_SHARE`` of the lines (``payroll_exceptions`` then joins the whole
+        payroll to the roster).
 
-        A line off the roster (no row, or a row with no day present) can only be in a month
-        whose lines and attended workers differ: in number, or in the sum of a 64-bit hash of
-        their ID numbers, which ``payroll_months`` and ``roster_months`` carry at little cost.
-        So the payroll is read once for the lines exceptional on their own, and only the
-        months that differ are read whole; then the roster rows of the lines found, through
-        the roster's key. Two different sets of workers of one size with the same sum of
-        hashes would be taken for equal; for sets that are not built to that end, the odds
-        are about one in 2^64.
+        Such a line can only be in a month whose lines and attended workers differ: in number,
+        or in the sum of a 64-bit hash of their ID numbers (``_ids_hash``), which
+        ``payroll_months`` and ``roster_months`` carry at little cost. Two different sets of
+        workers of one size with the same sum would be taken for equal: for sets not built to
+        that end, about one chance in 2^64.
+
+        Columns: project_id, month, lines.
         """
-        lines = self.query(
-            f"""
-            SELECT {line} FROM payroll_lines p
-            WHERE {up_to_scan_month("p.month")} AND ({exceptional})
-            """,
-            **bounds,
-        ).assign(exceptional=True)
+        if self.connection.dialect.name != "postgresql":
+            return None
         keys = ["project_id", "month"]
         months = self.payroll_months()[[*keys, "lines", "ids_hash"]].merge(
             self.roster_months()[[*keys, "attended", "ids_hash"]],
@@ -507,6 +508,25 @@ class ScanContext:
             (months["lines"] != months["attended"])
             | (months["ids_hash"] != months["ids_hash_attended"])
         ]
+        if differ["lines"].sum() > OFF_ROSTER_SHARE * months["lines"].sum():
+            return None
+        return differ[[*keys, "lines"]].reset_index(drop=True)
+
+    def _payroll_exceptions_in(
+        self, months: pd.DataFrame, line: str, exceptional: str, bounds: dict[str, int]
+    ) -> pd.DataFrame:
+        """``payroll_exceptions`` on PostgreSQL without joining the whole payroll to the whole
+        roster, which costs there as much as several passes over either: the lines exceptional
+        on their own, read from the payroll alone; the lines of the ``months`` that may have
+        lines off the roster (``_months_off_roster``), read whole through the payroll's key;
+        and the roster rows of both, through the roster's key."""
+        lines = self.query(
+            f"""
+            SELECT {line} FROM payroll_lines p
+            WHERE {up_to_scan_month("p.month")} AND ({exceptional})
+            """,
+            **bounds,
+        ).assign(exceptional=True)
         in_months = self.query(
             f"""
             SELECT {line} FROM payroll_lines p
@@ -514,8 +534,8 @@ class ScanContext:
                  AS k(project_id, month)
               ON p.project_id = k.project_id AND p.month = k.month
             """,
-            projects=differ["project_id"].tolist(),
-            months=differ["month"].tolist(),
+            projects=months["project_id"].tolist(),
+            months=months["month"].tolist(),
         ).assign(exceptional=False)
         found = pd.concat([lines, in_months], ignore_index=True).drop_duplicates(
             ["project_id", "month", "id_number"]
@@ -546,7 +566,7 @@ class ScanContext:
     def _ids_hash(self, id_number: str) -> str:
         """On PostgreSQL, SQL for one more column of a query grouped by project and month:
         ``ids_hash``, the sum of a 64-bit hash of the non-null values of ``id_number`` (for
-        ``_payroll_exceptions_by_ids_hash``); else nothing."""
+        ``_months_off_roster``); else nothing."""
         if self.connection.dialect.name != "postgresql":
             return ""
         return f", SUM(hashtextextended({id_number}, 0)) AS ids_hash"

@@ -322,7 +322,9 @@ def extract_seconds(engine: sa.Engine, as_of: date) -> dict[str, float]:
         warm = ScanContext(conn, as_of)
         for name, extract in EXTRACTS.items():
             context = ScanContext(conn, as_of)
-            # Extracts built on others (project_months on projects, ...) get them ready-made.
+            # Extracts built on others (project_months on projects, ...) get them ready-made,
+            # hashed with the same seed.
+            context._hash_seed = warm._hash_seed
             context._cache.update({k: v for k, v in warm._cache.items()})
             for key in [k for k in context._cache if k == name or k.startswith(name + ":")]:
                 del context._cache[key]
@@ -348,6 +350,7 @@ def precomputed_scan_seconds(engine: sa.Engine, as_of: date) -> float:
 
     def ready(connection: sa.Connection, as_of: date) -> ScanContext:
         context = ScanContext(connection, as_of)
+        context._hash_seed = warm._hash_seed
         context._cache.update(warm._cache)
         return context
 

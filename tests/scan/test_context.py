@@ -205,6 +205,31 @@ def test_roster_mismatches_in_a_month_of_as_many_lines_as_attended_workers(
     assert found == {("2026-02", worker_id(2)): 0, ("2026-03", worker_id(2)): pd.NA}
 
 
+def test_id_hashes_are_seeded_anew_for_each_scan(engine: sa.Engine) -> None:
+    """The hashes of ID numbers that tell the months off the roster agree between payroll
+    and roster inside one scan, and change from one scan to the next, so that no one can
+    choose ID numbers to match them."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL hashes the ID numbers")
+    load(
+        engine,
+        {
+            "projects": [{"code": "P1"}],
+            "roster": [{"project": "P1", "month": "2026-01", "worker": w} for w in (1, 2)],
+            "payroll": [{"project": "P1", "month": "2026-01", "worker": w} for w in (1, 2)],
+        },
+    )
+    hashes = []
+    with engine.connect() as conn:
+        for _ in range(2):
+            context = ScanContext(conn, date(2026, 3, 1))
+            payroll = context.payroll_months()["ids_hash"].item()
+            roster = context.roster_months()["ids_hash"].item()
+            assert payroll == roster
+            hashes.append(payroll)
+    assert hashes[0] != hashes[1]
+
+
 def test_query_keys_reads_every_chunk(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     load(
         engine,

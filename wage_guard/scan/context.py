@@ -8,6 +8,7 @@ the scan date is seen: later months, later payments and later transactions are l
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -85,6 +86,9 @@ class ScanContext:
     as_of: date
     grace_days: int = DEFAULT_GRACE_DAYS
     _cache: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    # The seed of ``_ids_hash``, drawn anew for each scan: no one can choose ID numbers
+    # whose hashes add up to those of others.
+    _hash_seed: int = field(default_factory=lambda: secrets.randbits(63), repr=False)
     _under_way: dict[str, Future[pd.DataFrame]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _thread: threading.local = field(default_factory=threading.local, repr=False)
@@ -490,8 +494,10 @@ class ScanContext:
         Such a line can only be in a month whose lines and attended workers differ: in number,
         or in the sum of a 64-bit hash of their ID numbers (``_ids_hash``), which
         ``payroll_months`` and ``roster_months`` carry at little cost. Two different sets of
-        workers of one size with the same sum would be taken for equal: for sets not built to
-        that end, about one chance in 2^64.
+        workers of one size with the same sum would be taken for equal: about one chance in
+        2^64. The hash is seeded anew for each scan, so that sets cannot be built to that
+        end: with a known seed, a search over some 2^32 made-up ID numbers would find two
+        whose hashes add up to those of two real workers.
 
         Columns: project_id, month, lines.
         """
@@ -566,10 +572,10 @@ class ScanContext:
     def _ids_hash(self, id_number: str) -> str:
         """On PostgreSQL, SQL for one more column of a query grouped by project and month:
         ``ids_hash``, the sum of a 64-bit hash of the non-null values of ``id_number`` (for
-        ``_months_off_roster``); else nothing."""
+        ``_months_off_roster``), seeded with the scan's own ``_hash_seed``; else nothing."""
         if self.connection.dialect.name != "postgresql":
             return ""
-        return f", SUM(hashtextextended({id_number}, 0)) AS ids_hash"
+        return f", SUM(hashtextextended({id_number}, {self._hash_seed})) AS ids_hash"
 
     def roster_mismatches(self) -> pd.DataFrame:
         """The payroll lines, up to the scan's month, at odds with the roster of their project

@@ -61,6 +61,7 @@ from wage_guard.scan.context import ScanContext
 from wage_guard.scan.orm import ScanRun
 from wage_guard.scan.rules import load_rules, runnable
 from wage_guard.scan.service import run_scan
+from wage_guard.scan.snapshot import read_snapshot
 
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
@@ -90,9 +91,10 @@ TXN_MONTH = {"sqlite": "substr(txn_date, 1, 7)", "postgresql": "date_trunc('mont
 # The scan context's shared extracts, timed one by one on a fresh context.
 EXTRACTS: dict[str, Callable[[ScanContext], Any]] = {
     "projects": lambda c: c.projects(),
-    "project_months": lambda c: c.project_months(),
     "payroll_months": lambda c: c.payroll_months(),
     "roster_months": lambda c: c.roster_months(),
+    # After the two it reads each project's last month with data from.
+    "project_months": lambda c: c.project_months(),
     "payroll_exceptions": lambda c: c.payroll_exceptions(),
     "roster_mismatches": lambda c: c.roster_mismatches(),
     "workers_on_several_projects:payroll_lines": lambda c: c.workers_on_several_projects(
@@ -312,13 +314,10 @@ def timed_scan(engine: sa.Engine, as_of: date) -> dict[str, Any]:
 
 def extract_seconds(engine: sa.Engine, as_of: date) -> dict[str, float]:
     """Each shared extract's seconds on a fresh context (its dependencies computed before it,
-    untimed), in one read transaction like a scan's."""
+    untimed), in the read snapshot a scan takes (``read_snapshot``)."""
     seconds: dict[str, float] = {}
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
-        else:
-            conn.exec_driver_sql("BEGIN")
+    with read_snapshot(engine) as snapshot:
+        conn = snapshot.connection
         warm = ScanContext(conn, as_of)
         for name, extract in EXTRACTS.items():
             context = ScanContext(conn, as_of)
@@ -335,7 +334,6 @@ def extract_seconds(engine: sa.Engine, as_of: date) -> dict[str, float]:
                 continue  # not in this version of the context
             seconds[name] = round(time.perf_counter() - started, 3)
             warm._cache.update(context._cache)
-        conn.rollback()
     return seconds
 
 

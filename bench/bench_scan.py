@@ -340,11 +340,10 @@ def extract_seconds(engine: sa.Engine, as_of: date) -> dict[str, float]:
 def precomputed_scan_seconds(engine: sa.Engine, as_of: date) -> float:
     """A first scan's seconds with every shared extract computed in advance, untimed (the
     scan's contexts start with them in place)."""
-    with engine.connect() as conn:
-        warm = ScanContext(conn, as_of)
+    with read_snapshot(engine) as snapshot:
+        warm = ScanContext(snapshot.connection, as_of)
         for extract in EXTRACTS.values():
             extract(warm)
-        conn.rollback()
 
     def ready(connection: sa.Connection, as_of: date) -> ScanContext:
         context = ScanContext(connection, as_of)

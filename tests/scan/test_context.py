@@ -269,10 +269,9 @@ def test_query_keys_reads_every_chunk(engine: sa.Engine, monkeypatch: pytest.Mon
     assert none.empty
 
 
-@pytest.mark.parametrize("beside_another", [False, True], ids=["alone", "beside_another"])
-def test_workers_on_several_projects(engine: sa.Engine, beside_another: bool) -> None:
-    """Found by grouping the index, or (SQLite, while another thread of the scan groups one)
-    by the rows with a later row of their pair: the same pairs either way."""
+def test_workers_on_several_projects(engine: sa.Engine) -> None:
+    """Workers on two or more projects of a month, and cards on two or more lines of one,
+    up to the scan's month."""
     load(
         engine,
         {
@@ -298,7 +297,6 @@ def test_workers_on_several_projects(engine: sa.Engine, beside_another: bool) ->
     )  # fmt: skip
     with engine.connect() as conn:
         context = ScanContext(conn, date(2026, 3, 1))
-        context._grouping = int(beside_another)
         roster = context.workers_on_several_projects("roster_entries")
         payroll = context.workers_on_several_projects("payroll_lines")
         cards = context.shared_cards()

@@ -97,7 +97,6 @@ class ScanContext:
     )
     _stopping: threading.Event = field(default_factory=threading.Event, repr=False)
     _prefetch_queue: deque[Extract] = field(default_factory=deque, repr=False)
-    _grouping: int = field(default=0, repr=False)
 
     @property
     def as_of_month(self) -> str:
@@ -620,40 +619,16 @@ class ScanContext:
 
     def _repeated(self, table: str, key: str, count: str) -> pd.DataFrame:
         """The pairs of ``key`` (a column with an index on it and the month, never empty) and
-        month on two or more rows of ``table``, with how many (as ``count``).
-
-        The index is grouped, except on SQLite while another thread of the scan is grouping
-        one: two such groupings of some 700,000 groups each, side by side, each run several
-        times slower than alone. The second instead finds, in its index, the rows that have a
-        later row (by rowid, the index's last column) of their pair: a little slower alone,
-        and as fast beside anything.
-        """
-        grouped = f"""
+        month on two or more rows of ``table``, with how many (as ``count``), grouped from the
+        index alone."""
+        return self.query(
+            f"""
             SELECT {key}, month, COUNT(*) AS {count} FROM {table}
             WHERE {key} IS NOT NULL AND {key} <> ''
             GROUP BY {key}, month
             HAVING COUNT(*) > 1
             """
-        if self.connection.dialect.name == "postgresql":
-            return self.query(grouped)
-        with self._lock:
-            alone = not self._grouping
-            self._grouping += alone
-        if not alone:
-            return self.query(
-                f"""
-                SELECT a.{key}, a.month, COUNT(*) + 1 AS {count} FROM {table} a
-                WHERE a.{key} IS NOT NULL AND a.{key} <> '' AND EXISTS (
-                    SELECT 1 FROM {table} b
-                    WHERE b.{key} = a.{key} AND b.month = a.month AND b.rowid > a.rowid)
-                GROUP BY a.{key}, a.month
-                """
-            )
-        try:
-            return self.query(grouped)
-        finally:
-            with self._lock:
-                self._grouping -= 1
+        )
 
     def shared_cards(self) -> pd.DataFrame:
         """Bank cards on two or more payroll lines of a month, up to the scan's month (read from

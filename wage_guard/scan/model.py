@@ -89,6 +89,19 @@ def listed_workers(
     return totals.rename("listed_total").reset_index().assign(listed=listed)
 
 
+def collect(frame: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
+    """``frame[column]`` as one list per group of ``keys`` (never missing), each in the
+    frame's order, indexed by the groups in order: ``groupby(keys)[column].agg(list)``
+    without a call (and a frame) per group."""
+    groups = frame.groupby(keys, sort=True)
+    codes = groups.ngroup().to_numpy()
+    values = frame[column].to_numpy(dtype=object)[np.argsort(codes, kind="stable")]
+    counts = np.bincount(codes, minlength=groups.ngroups)
+    ends = np.cumsum(counts)
+    lists = [values[end - count : end].tolist() for count, end in zip(counts, ends, strict=True)]
+    return pd.Series(lists, index=groups.size().index, name=column, dtype=object)
+
+
 def _json_values(column: pd.Series) -> list[Any]:
     """A column as plain Python values, missing ones as ``None``."""
     plain = column.astype(object)

@@ -22,7 +22,14 @@ import pandas as pd
 from pydantic import Field
 
 from wage_guard.scan.context import ScanContext
-from wage_guard.scan.model import CheckParams, empty_findings, listed_workers, register, yuan
+from wage_guard.scan.model import (
+    CheckParams,
+    collect,
+    empty_findings,
+    listed_workers,
+    register,
+    yuan,
+)
 
 
 class Params(CheckParams):
@@ -58,13 +65,11 @@ def completion_with_arrears(context: ScanContext, params: Params) -> pd.DataFram
         .assign(owed_cents=lines["payable_cents"] - lines["paid_cents"])
         .merge(owed_months[["project_id", "month"]], on=["project_id", "month"])
     )
+    worker = ["project_id", "id_number"]
     per_worker = (
-        lines.groupby(["project_id", "id_number"])
-        .agg(
-            worker_name=("worker_name", "first"),
-            owed_cents=("owed_cents", "sum"),
-            months=("month", sorted),
-        )
+        lines.groupby(worker)
+        .agg(worker_name=("worker_name", "first"), owed_cents=("owed_cents", "sum"))
+        .join(collect(lines.sort_values("month", kind="stable"), worker, "month").rename("months"))
         .reset_index()
         .sort_values(["project_id", "owed_cents"], ascending=[True, False])
     )

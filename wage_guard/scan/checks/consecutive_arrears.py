@@ -23,7 +23,14 @@ from pydantic import Field
 
 from wage_guard.scan.calendar import month_index
 from wage_guard.scan.context import ScanContext
-from wage_guard.scan.model import CheckParams, empty_findings, listed_workers, register, yuan
+from wage_guard.scan.model import (
+    CheckParams,
+    collect,
+    empty_findings,
+    listed_workers,
+    register,
+    yuan,
+)
 
 
 class Params(CheckParams):
@@ -61,10 +68,10 @@ def consecutive_arrears(context: ScanContext, params: Params) -> pd.DataFrame:
             id_number=("id_number", "first"),
             worker_name=("worker_name", "last"),
             subject=("month", "last"),
-            months=("month", list),
             consecutive_months=("consecutive_months", "first"),
             owed_cents=("owed_cents", "sum"),
         )
+        .join(collect(owed, ["run"], "month").rename("months"))
         .reset_index(drop=True)
     )
     runs = runs.sort_values(

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from tests.scan.builders import load, worker_id
 from wage_guard.scan.context import ScanContext
-from wage_guard.scan.model import collect
+from wage_guard.scan.model import MAX_LISTED, collect, listed_workers
 from wage_guard.scan.rules import SHIPPED_RULES, load_rule_file
 
 
@@ -31,6 +31,35 @@ def test_collect_is_agg_list(keys: list[str]) -> None:
     assert got.index.equals(expected.index)
     assert got.tolist() == expected.tolist()
     assert collect(frame.iloc[:0], keys, "v").empty
+
+
+def test_listed_workers_in_order_up_to_the_cap() -> None:
+    """Each alert's workers masked, in the details' order, at most MAX_LISTED of them, with
+    the total before the cap; groups in the order of their first row."""
+    many = MAX_LISTED + 7
+    details = pd.DataFrame(
+        {
+            "project_id": [2] * many + [1, 1],
+            "subject": ["2026-03"] * many + ["2026-01", "2026-01"],
+            "id_number": [worker_id(n) for n in range(1, many + 1)] + [worker_id(900)] * 2,
+            "worker_name": [f"w{n}" for n in range(1, many + 1)] + ["a", "b"],
+            "owed": [str(n) for n in range(many)] + [None, "5.00"],
+        }
+    )
+    listed = listed_workers(details, ["owed"])
+    assert listed[["project_id", "subject", "listed_total"]].values.tolist() == [
+        [2, "2026-03", many],
+        [1, "2026-01", 2],
+    ]
+    capped, small = listed["listed"]
+    assert [w["name"] for w in capped] == [f"w{n}" for n in range(1, MAX_LISTED + 1)]
+    assert capped[0]["id_number"] == worker_id(1)[:6] + "********" + worker_id(1)[-4:]
+    assert small == [
+        {"id_number": worker_id(900)[:6] + "********" + worker_id(900)[-4:], "name": "a",
+         "owed": None},
+        {"id_number": worker_id(900)[:6] + "********" + worker_id(900)[-4:], "name": "b",
+         "owed": "5.00"},
+    ]  # fmt: skip
 
 
 def _evidence(engine: sa.Engine, rule_id: str, case: dict[str, object], as_of: str) -> list[dict]:

@@ -67,7 +67,6 @@ def listed_workers(
     and ``listed_total``, the number of entries before the cap.
     """
     groups = details.groupby(list(keys), sort=False)
-    totals = groups.size()
     kept = (groups.cumcount() < MAX_LISTED).to_numpy()
     columns = {
         "id_number": mask_ids_series(details["id_number"]),
@@ -75,18 +74,11 @@ def listed_workers(
         **{field: details[field] for field in fields},
     }
     values = [_json_values(column[kept]) for column in columns.values()]
-    records = [dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
-    # Entries in the details' order, cut into one list per group (groups numbered in the
-    # order of their first row, as ``totals`` lists them).
-    codes = groups.ngroup().to_numpy()[kept]
-    order = np.argsort(codes, kind="stable")
-    counts = np.bincount(codes, minlength=len(totals))
-    ends = np.cumsum(counts)
-    listed = [
-        [records[i] for i in order[end - count : end]]
-        for count, end in zip(counts, ends, strict=True)
-    ]
-    return totals.rename("listed_total").reset_index().assign(listed=listed)
+    entries = details.loc[kept, list(keys)].assign(
+        entry=[dict(zip(columns, row, strict=True)) for row in zip(*values, strict=True)]
+    )
+    listed = collect(entries, list(keys), "entry").rename("listed")
+    return groups.size().rename("listed_total").to_frame().join(listed).reset_index()
 
 
 def collect(frame: pd.DataFrame, keys: list[str], column: str) -> pd.Series:
